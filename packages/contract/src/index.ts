@@ -1,0 +1,5 @@
+export * from './document.js';
+export * from './jobs.js';
+export * from './permissions.js';
+export * from './types.js';
+export { operationServices } from './generated/operations.js';

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * One field of a service's configuration, read from the environment.
+ * A secret may also come from a file named by `<NAME>_FILE` (for keys and
+ * Docker/Kubernetes secrets); its value is never printed.
+ */
+export interface ConfigField<T> {
+  parse(raw: string): T;
+  default?: T;
+  secret?: boolean;
+  description: string;
+}
+
+type Spec = Record<string, ConfigField<unknown>>;
+export type ConfigOf<S extends Spec> = { [K in keyof S]: S[K] extends ConfigField<infer T> ? T : never };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const fail = (message: string): never => {
+  throw new Error(message);
+};
+
+/** A string; `pattern` restricts it. */
+export function str(description: string, options: { default?: string; secret?: boolean; pattern?: RegExp; minLength?: number } = {}): ConfigField<string> {
+  return {
+    description,
+    ...(options.default !== undefined ? { default: options.default } : {}),
+    ...(options.secret ? { secret: true } : {}),
+    parse(raw) {
+      if (options.minLength !== undefined && raw.length < options.minLength) fail(`must be at least ${options.minLength} characters`);
+      if (options.pattern && !options.pattern.test(raw)) fail(`must match ${options.pattern}`);
+      return raw;
+    },
+  };
+}
+
+/** An integer within bounds. */
+export function int(description: string, options: { default?: number; min?: number; max?: number } = {}): ConfigField<number> {
+  return {
+    description,
+    ...(options.default !== undefined ? { default: options.default } : {}),
+    parse(raw) {
+      if (!/^-?\d+$/.test(raw)) fail('must be an integer');
+      const value = Number(raw);
+      if (options.min !== undefined && value < options.min) fail(`must be at least ${options.min}`);
+      if (options.max !== undefined && value > options.max) fail(`must be at most ${options.max}`);
+      return value;
+    },
+  };
+}
+
+/** An absolute URL with one of the given protocols. */
+export function url(description: string, options: { default?: string; protocols: string[]; secret?: boolean }): ConfigField<string> {
+  return {
+    description,
+    ...(options.default !== undefined ? { default: options.default } : {}),
+    ...(options.secret ? { secret: true } : {}),
+    parse(raw) {
+      let parsed: URL;
+      try {
+        parsed = new URL(raw);
+      } catch {
+        return fail('must be an absolute URL');
+      }
+      if (!options.protocols.includes(parsed.protocol.replace(/:$/, ''))) fail(`must use ${options.protocols.join(' or ')}`);
+      return raw.replace(/\/$/, '');
+    },
+  };
+}
+
+/** One of a closed set of words. */
+export function oneOf<const T extends string>(description: string, values: readonly T[], options: { default?: T } = {}): ConfigField<T> {
+  return {
+    description,
+    ...(options.default !== undefined ? { default: options.default } : {}),
+    parse(raw) {
+      if (!(values as readonly string[]).includes(raw)) fail(`must be one of ${values.join(', ')}`);
+      return raw as T;
+    },
+  };
+}
+
+/**
+ * Reads and validates every field at once and fails fast with one readable
+ * message that names each problem.
+ *
+ * @example
+ * const config = loadConfig({ PORT: int('HTTP port', { default: 8081 }) });
+ */
+export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(spec)) {
+    let raw = env[name];
+    const file = env[`${name}_FILE`];
+    if (raw === undefined && file !== undefined && field.secret) {
+      try {
+        raw = readFileSync(file, 'utf8').trim();
+      } catch {
+        problems.push(`${name}_FILE: cannot read ${file}`);
+        continue;
+      }
+    }
+    if (raw === undefined || raw === '') {
+      if (field.default !== undefined) values[name] = field.default;
+      else problems.push(`${name}: missing (${field.description})`);
+      continue;
+    }
+    try {
+      values[name] = field.parse(raw);
+    } catch (error) {
+      const shown = field.secret ? '(secret)' : JSON.stringify(raw);
+      problems.push(`${name}=${shown}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return values as ConfigOf<S>;
+}
+
+/** Fields every service shares. */
+export const commonConfig = {
+  HOST: str('interface to listen on', { default: '127.0.0.1' }),
+  LOG_LEVEL: oneOf('pino log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  DATABASE_URL: url('PostgreSQL of the platform', { protocols: ['postgres', 'postgresql'], default: 'postgres://postgres@127.0.0.1:5432/hexa', secret: true }),
+  REDIS_URL: url('Redis for queues and cache invalidation', { protocols: ['redis', 'rediss'], default: 'redis://127.0.0.1:6379', secret: true }),
+  HEXA_QUEUE_PREFIX: str('prefix of every Redis key the platform writes', { default: 'hexa', pattern: /^[a-z][a-z0-9_-]{0,40}$/ }),
+  HEXA_INTERNAL_SECRET: str('shared secret that signs internal tokens between services', { secret: true, minLength: 32 }),
+} as const;

@@ -1,0 +1,61 @@
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
+
+/** Schema names are generated or configured, then quoted; this keeps them plain. */
+export const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Connections per process: services are small and scale by replicas. */
+const poolSize = 10;
+
+/**
+ * A Kysely instance bound to one service's schema: every unqualified table
+ * name resolves there (`search_path`), so a service cannot read another's
+ * tables by accident.
+ *
+ * @example
+ * const db = createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema: 'membership' });
+ */
+export function createDatabase<DB>(options: { url: string; schema: string; max?: number }): Kysely<DB> {
+  if (!schemaNamePattern.test(options.schema)) throw new Error(`Invalid schema name ${options.schema}`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? poolSize,
+    options: `-c search_path=${options.schema}`,
+  });
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Creates the schema if needed and applies the service's migrations, in
+ * name order, recording them in that schema.
+ *
+ * @example
+ * await migrateToLatest(db, 'membership', migrations);
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, schema: string, migrations: Record<string, Migration>): Promise<string[]> {
+  if (!schemaNamePattern.test(schema)) throw new Error(`Invalid schema name ${schema}`);
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({
+    db: db as unknown as Kysely<unknown>,
+    migrationTableSchema: schema,
+    provider: { getMigrations: async () => migrations },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** Throws when PostgreSQL does not answer. */
+export async function pingDatabase<DB>(db: Kysely<DB>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** PostgreSQL error codes the services react to. */
+export const pgErrorCodes = { uniqueViolation: '23505' } as const;
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError?.code === pgErrorCodes.uniqueViolation && (constraint === undefined || pgError.constraint === constraint);
+}

@@ -1,0 +1,79 @@
+import type { ErrorCode } from '@hexa/contract';
+
+interface CodeSpec { status: number; title: string }
+
+/** The closed set of error codes (from the contract) with their status and title. */
+export const errorCodes: Record<ErrorCode, CodeSpec> = {
+  invalid_input: { status: 400, title: 'The request is not valid' },
+  malformed_body: { status: 400, title: 'The request body cannot be read' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  body_too_large: { status: 413, title: 'The request body is too large' },
+  unauthenticated: { status: 401, title: 'Authentication required' },
+  invalid_token: { status: 401, title: 'The token is not valid' },
+  token_expired: { status: 401, title: 'The token has expired' },
+  invalid_credentials: { status: 401, title: 'Wrong e-mail or password' },
+  forbidden: { status: 403, title: 'You do not have the permission' },
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No such operation' },
+  workspace_not_found: { status: 404, title: 'Workspace not found' },
+  conflict: { status: 409, title: 'Conflict with the current state' },
+  email_taken: { status: 409, title: 'That e-mail address is already in use' },
+  too_many_requests: { status: 429, title: 'Too many requests' },
+  service_unavailable: { status: 503, title: 'A dependency is unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
+};
+
+export interface FieldError { field: string; message: string }
+
+/** An error that becomes a problem+json answer. Thrown by services; rendered by the problem handler. */
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? errorCodes[code].title);
+    this.status = errorCodes[code].status;
+  }
+}
+
+/**
+ * The one error factory.
+ *
+ * @example
+ * throw httpError('workspace_not_found');
+ * throw httpError('invalid_input', 'Unknown country', { errors: [{ field: '/countries/0', message: 'unknown country XX' }] });
+ */
+export function httpError(code: ErrorCode, detail?: string, extras?: AppError['extras']): AppError {
+  return new AppError(code, detail, extras);
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: FieldError[];
+}
+
+export function toProblem(error: AppError, requestId?: string, instance?: string): Problem {
+  return {
+    type: `https://hexa.dev/problems/${error.code.replace(/_/g, '-')}`,
+    title: errorCodes[error.code].title,
+    status: error.status,
+    code: error.code,
+    ...(error.detail ? { detail: error.detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(error.extras.errors ? { errors: error.extras.errors } : {}),
+  };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCodes, value);
+}

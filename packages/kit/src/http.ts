@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
+import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { listOperations, type OperationId, type OperationsOf, type ParamsOf, type QueryOf, type RequestBody, type ServiceName, type SuccessOf } from '@hexa/contract';
+import { AppError, httpError, toProblem, type FieldError } from './errors.js';
+import { loggerOptions } from './logger.js';
+import { Metrics } from './metrics.js';
+import { internalTokenHeader, verifyInternalToken, type Caller } from './internal-token.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+// ajv-formats ships CommonJS with a default export under `default`.
+const formatsModule = addFormatsModule as unknown as { default?: (ajv: Ajv) => Ajv } & ((ajv: Ajv) => Ajv);
+const addFormats = formatsModule.default ?? formatsModule;
+
+const sharedAjvOptions: AjvOptions = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false };
+function buildAjv(coerceTypes: boolean): Ajv {
+  const ajv = new Ajv({ ...sharedAjvOptions, coerceTypes });
+  addFormats(ajv);
+  return ajv;
+}
+// Bodies are JSON and must already have the right types; query strings and
+// path parameters are text, so they are coerced (`?page=2` → 2).
+const bodyAjv = buildAjv(false);
+const textAjv = buildAjv(true);
+
+/** Request ids are accepted from the caller when they look like one, else generated. */
+const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** Server timeouts: a slow client cannot hold a connection forever. */
+const requestTimeoutMs = 30_000;
+const keepAliveTimeoutMs = 72_000;
+const defaultBodyLimitBytes = 1024 * 1024;
+
+export interface HttpAppOptions {
+  service: string;
+  logLevel: string;
+  metrics?: Metrics;
+  /** Readiness checks by name; each throws when its dependency is down. */
+  readiness?: Record<string, () => Promise<void>>;
+  bodyLimit?: number;
+}
+
+function fieldOf(error: ErrorObject, part: string): string {
+  const base = error.instancePath ? `${part}${error.instancePath}` : part;
+  if (error.keyword === 'additionalProperties') return `${base}/${String(error.params.additionalProperty)}`;
+  if (error.keyword === 'required') return `${base}/${String(error.params.missingProperty)}`;
+  return base;
+}
+
+function messageOf(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return `unknown field "${String(error.params.additionalProperty)}"`;
+  if (error.keyword === 'required') return `"${String(error.params.missingProperty)}" is required`;
+  return error.message ?? 'is not valid';
+}
+
+/** Maps anything thrown inside a request to a problem+json error, never leaking internals. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError & { validation?: ErrorObject[]; validationContext?: string };
+  if (Array.isArray(fastifyError.validation)) {
+    const part = fastifyError.validationContext ?? 'body';
+    const errors: FieldError[] = fastifyError.validation.map((item) => ({ field: fieldOf(item, part), message: messageOf(item) }));
+    return httpError('invalid_input', errors.map((item) => `${item.field}: ${item.message}`).join('; '), { errors });
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return httpError('unsupported_media_type', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return httpError('body_too_large');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return httpError('malformed_body', 'The body is empty but the content type says JSON.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return httpError('malformed_body', 'The body is not valid JSON.');
+    default:
+      break;
+  }
+  if (fastifyError instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return httpError('malformed_body', 'The body is not valid JSON.');
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return httpError(fastifyError.statusCode === 415 ? 'unsupported_media_type' : 'invalid_input', fastifyError.message);
+  }
+  return httpError('internal_error');
+}
+
+/** Sends an AppError as application/problem+json. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  for (const [name, value] of Object.entries(error.extras.headers ?? {})) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .serializer(JSON.stringify)
+    .send(toProblem(error, request.id, request.url));
+}
+
+/**
+ * Builds a Fastify app with the platform's conventions: request ids, logging
+ * with redaction, strict validation, problem+json errors, metrics, health and
+ * readiness. Routes are added by the caller.
+ */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const metrics = options.metrics ?? new Metrics(options.service);
+  const app = Fastify({
+    logger: loggerOptions(options.service, options.logLevel),
+    requestIdHeader: 'x-request-id',
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    },
+    bodyLimit: options.bodyLimit ?? defaultBodyLimitBytes,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    return503OnClosing: true,
+  });
+
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code }, appError.message);
+    return sendProblem(request, reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, httpError('route_not_found', `No operation ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const result = await checkReadiness(options.readiness ?? {});
+    return reply.code(result.status === 'ready' ? 200 : 503).send(result);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  return app;
+}
+
+/** Readiness checks give up after this long: a hung dependency is a down one. */
+const readinessTimeoutMs = 2000;
+
+export async function checkReadiness(checks: Record<string, () => Promise<void>>): Promise<{ status: 'ready' | 'unavailable'; checks: Record<string, 'up' | 'down'> }> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), readinessTimeoutMs);
+      });
+      try {
+        await Promise.race([check(), timeout]);
+        return [name, 'up'] as const;
+      } catch {
+        return [name, 'down'] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  const result = Object.fromEntries(entries) as Record<string, 'up' | 'down'>;
+  return { status: Object.values(result).every((state) => state === 'up') ? 'ready' : 'unavailable', checks: result };
+}
+
+/** Verifies the internal token of a request and remembers the caller on it. */
+export async function authenticate(request: FastifyRequest, secret: string, service: string): Promise<Caller> {
+  const header = request.headers[internalTokenHeader];
+  request.caller = await verifyInternalToken(secret, typeof header === 'string' ? header : undefined, service);
+  return request.caller;
+}
+
+/** What a handler of an operation receives: validated, typed input and the verified caller. */
+export interface OperationContext<Op extends OperationId> {
+  body: RequestBody<Op>;
+  query: QueryOf<Op>;
+  params: ParamsOf<Op>;
+  caller: Caller;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export type OperationResult<Op extends OperationId> = SuccessOf<Op> & { headers?: Record<string, string> };
+export type OperationHandler<Op extends OperationId> = (context: OperationContext<Op>) => Promise<OperationResult<Op>>;
+
+/** A handler for every operation the contract gives the service — the compiler rejects a missing one. */
+export type OperationHandlers<S extends ServiceName> = { [Op in OperationsOf<S>]: OperationHandler<Op> };
+
+/**
+ * Registers the contract's operations for `service`, validated and serialised
+ * by the document's schemas, each behind the internal-token check. Throws at
+ * boot when an operation has no handler or a handler no operation.
+ *
+ * @example
+ * bindOperations(app, { service: 'workspaces', internalSecret, handlers: { createWorkspace: async ({ body, caller }) => ({ status: 201, body: … }) } });
+ */
+export function bindOperations<S extends ServiceName>(
+  app: FastifyInstance,
+  options: { service: S; internalSecret: string; handlers: OperationHandlers<S> },
+): void {
+  type AnyResult = { status: number; body?: unknown; headers?: Record<string, string> };
+  const handlers = options.handlers as unknown as Record<string, (context: OperationContext<never>) => Promise<AnyResult>>;
+  const operations = listOperations().filter((operation) => operation.service === options.service);
+  const missing = operations.filter((operation) => !handlers[operation.operationId]).map((operation) => operation.operationId);
+  const unknown = Object.keys(handlers).filter((id) => !operations.some((operation) => operation.operationId === id));
+  if (missing.length > 0) throw new Error(`${options.service}: operations without a handler: ${missing.join(', ')}`);
+  if (unknown.length > 0) throw new Error(`${options.service}: handlers for operations not in the contract: ${unknown.join(', ')}`);
+
+  for (const operation of operations) {
+    const handler = handlers[operation.operationId]!;
+    app.route({
+      method: operation.method.toUpperCase() as 'GET',
+      url: operation.routePath,
+      schema: operation.schema as FastifySchema,
+      // Authenticate before the body is validated: an outsider learns nothing about the schema.
+      onRequest: async (request) => {
+        await authenticate(request, options.internalSecret, options.service);
+      },
+      preValidation: async (request) => {
+        if (!operation.bodyRequired && (request.body === undefined || request.body === null)) request.body = {};
+      },
+      handler: async (request, reply) => {
+        const result = await handler({
+          body: request.body as never,
+          query: request.query as never,
+          params: request.params as never,
+          caller: request.caller!,
+          request,
+          reply,
+        });
+        for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
+        reply.code(result.status);
+        return result.status === 204 ? reply.send() : reply.send(result.body);
+      },
+    });
+  }
+}
+
+/** Requires a signed-in user; anonymous or service callers get 401. */
+export function requireUser(caller: Caller): Extract<Caller, { kind: 'user' }> {
+  if (caller.kind !== 'user') throw httpError('unauthenticated');
+  return caller;
+}

@@ -1,0 +1,57 @@
+import { Queue, Worker, type Job, type JobsOptions, type ConnectionOptions } from 'bullmq';
+import type { JobContract, JobName, JobPayload, QueueName } from '@hexa/contract';
+
+/** Retries with backoff: a dependency that is down for minutes does not lose the job. */
+export const defaultJobOptions: JobsOptions = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Kept for a day so the outbox relay can see that a job completed; bounded either way.
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+export interface QueueOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+}
+
+/**
+ * A producer for one queue of the job contract.
+ *
+ * @example
+ * const queue = createQueue('databases', { connection: redis, prefix: 'hexa' });
+ */
+export function createQueue<Q extends QueueName>(name: Q, options: QueueOptions): Queue {
+  const queue = new Queue(name, { connection: options.connection, prefix: options.prefix, defaultJobOptions });
+  queue.on('error', () => undefined);
+  return queue;
+}
+
+export type Processors<Q extends QueueName> = {
+  [N in JobName<Q>]: (payload: JobPayload<Q, N>, job: Job, signal?: AbortSignal) => Promise<void>;
+};
+
+/**
+ * A worker for one queue; each job name has its processor, a thin adapter
+ * over a service function that is safe to retry.
+ */
+export function createWorker<Q extends QueueName>(
+  name: Q,
+  processors: Processors<Q>,
+  options: QueueOptions & { concurrency?: number },
+): Worker {
+  const byName = processors as unknown as Record<string, (payload: unknown, job: Job, signal?: AbortSignal) => Promise<void>>;
+  const worker = new Worker(
+    name,
+    async (job, _token, signal) => {
+      const processor = byName[job.name];
+      if (!processor) throw new Error(`No processor for ${name}/${job.name}`);
+      await processor(job.data, job, signal);
+    },
+    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
+  );
+  worker.on('error', () => undefined);
+  return worker;
+}
+
+export type { JobContract };

@@ -1,0 +1,31 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, importPKCS8, type CryptoKey } from 'jose';
+
+/** Issuer and audience of access tokens; the gateway checks both. */
+export const accessTokenIssuer = 'hexa-membership';
+export const accessTokenAudience = 'hexa-api';
+export const accessTokenAlgorithm = 'EdDSA';
+
+export async function importSigningKey(pem: string): Promise<CryptoKey> {
+  return importPKCS8(pem, accessTokenAlgorithm);
+}
+
+export async function signAccessToken(key: CryptoKey, userId: string, ttlSeconds: number): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: accessTokenAlgorithm })
+    .setSubject(userId)
+    .setIssuer(accessTokenIssuer)
+    .setAudience(accessTokenAudience)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key);
+}
+
+/** 256 random bits, URL-safe. */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

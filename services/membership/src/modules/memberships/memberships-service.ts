@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
+import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import { accessChangedChannel, httpError } from '@hexa/kit';
+import type { MembershipDatabase } from '../../database.js';
+import { findUserById } from '../users/users-repository.js';
+
+/** What the gateway needs to know about a caller to forward a request. */
+export interface Access {
+  organizationRole: OrganizationRole;
+  adminSomewhere: boolean;
+  workspaceRole: WorkspaceRole | null;
+}
+
+export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>; redis: Redis; queuePrefix: string }) {
+  const { db } = deps;
+
+  /** Tells gateways to forget a user's cached access. Best effort: the cache also expires on its own. */
+  async function announceAccessChanged(userId: string): Promise<void> {
+    try {
+      await deps.redis.publish(accessChangedChannel(deps.queuePrefix), userId);
+    } catch {
+      // Redis is down: gateway caches expire within their short lifetime.
+    }
+  }
+
+  return {
+    async resolveAccess(userId: string, workspaceSlug: string | undefined): Promise<Access> {
+      const user = await findUserById(db, userId);
+      if (!user) throw httpError('not_found', 'No such user.');
+      const adminRow = await db
+        .selectFrom('workspace_memberships')
+        .select('workspace_slug')
+        .where('user_id', '=', userId)
+        .where('role', '=', 'ADMIN')
+        .limit(1)
+        .executeTakeFirst();
+      const membership = workspaceSlug
+        ? await db.selectFrom('workspace_memberships').select('role').where('user_id', '=', userId).where('workspace_slug', '=', workspaceSlug).executeTakeFirst()
+        : undefined;
+      return { organizationRole: user.organization_role, adminSomewhere: adminRow !== undefined, workspaceRole: membership?.role ?? null };
+    },
+
+    async listUserMemberships(userId: string): Promise<{ workspaceSlug: string; role: WorkspaceRole }[]> {
+      const rows = await db.selectFrom('workspace_memberships').select(['workspace_slug', 'role']).where('user_id', '=', userId).execute();
+      return rows.map((row) => ({ workspaceSlug: row.workspace_slug, role: row.role }));
+    },
+
+    /**
+     * Makes the creator the workspace's first Admin. Idempotent: called
+     * synchronously by the workspaces service and again by the outbox job.
+     */
+    async grantCreatorAdmin(input: { workspaceSlug: string; workspaceId: string; userId: string }): Promise<'granted' | 'already'> {
+      const user = await findUserById(db, input.userId);
+      if (!user) throw httpError('not_found', 'No such user.');
+      const inserted = await db
+        .insertInto('workspace_memberships')
+        .values({ workspace_slug: input.workspaceSlug, workspace_id: input.workspaceId, user_id: input.userId, role: 'ADMIN' })
+        .onConflict((conflict) => conflict.columns(['workspace_slug', 'user_id']).doNothing())
+        .returning('user_id')
+        .executeTakeFirst();
+      await announceAccessChanged(input.userId);
+      return inserted ? 'granted' : 'already';
+    },
+  };
+}
+
+export type MembershipsService = ReturnType<typeof createMembershipsService>;
