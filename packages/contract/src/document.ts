@@ -15,6 +15,7 @@ export interface ContractOperation {
   /** The same path in Fastify's form: `/workspaces/:slug`. */
   routePath: string;
   service: ServiceName;
+  tags: string[];
   /** True when the operation needs no access token (`security: []`). */
   isPublic: boolean;
   /** False when the body may be left out (it then counts as `{}`). */
@@ -54,6 +55,7 @@ export function dereference<T>(node: T, root: unknown): T {
 interface RawParameter { name: string; in: string; required?: boolean; schema: JsonSchema }
 interface RawOperation {
   operationId?: string;
+  tags?: string[];
   security?: unknown[];
   'x-service'?: string;
   parameters?: RawParameter[];
@@ -99,6 +101,7 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         path,
         routePath: path.replace(/\{(\w+)\}/g, ':$1'),
         service: service as ServiceName,
+        tags: operation.tags ?? [],
         isPublic: Array.isArray(operation.security) && operation.security.length === 0,
         bodyRequired: operation.requestBody?.required === true,
         schema: {

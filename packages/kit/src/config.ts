@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * One field of a service's configuration, read from the environment.
- * A secret may also come from a file named by `<NAME>_FILE` (for keys and
- * Docker/Kubernetes secrets); its value is never printed.
+ * One field of a service's configuration, read from the environment, or
+ * from the file named by `<NAME>_FILE` (for keys and Docker/Kubernetes
+ * secrets). A secret's value is never printed.
  */
 export interface ConfigField<T> {
   parse(raw: string): T;
@@ -96,7 +96,7 @@ export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = pro
   for (const [name, field] of Object.entries(spec)) {
     let raw = env[name];
     const file = env[`${name}_FILE`];
-    if (raw === undefined && file !== undefined && field.secret) {
+    if (raw === undefined && file !== undefined) {
       try {
         raw = readFileSync(file, 'utf8').trim();
       } catch {

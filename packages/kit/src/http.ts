@@ -44,6 +44,8 @@ export interface HttpAppOptions {
   /** Readiness checks by name; each throws when its dependency is down. */
   readiness?: Record<string, () => Promise<void>>;
   bodyLimit?: number;
+  /** Where /healthz, /readyz and /metrics live (the gateway serves them under `/api`). */
+  platformPrefix?: string;
 }
 
 function fieldOf(error: ErrorObject, part: string): string {
@@ -83,6 +85,10 @@ export function toAppError(error: unknown): AppError {
   if (fastifyError instanceof SyntaxError && fastifyError.statusCode === 400) {
     return httpError('malformed_body', 'The body is not valid JSON.');
   }
+  // PostgreSQL refuses some text (a NUL character): that is bad input, not a fault.
+  if ((error as { code?: string }).code === '22021' || (error as { code?: string }).code === '22P05') {
+    return httpError('invalid_input', 'The text contains characters that cannot be stored.');
+  }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return httpError(fastifyError.statusCode === 415 ? 'unsupported_media_type' : 'invalid_input', fastifyError.message);
   }
@@ -119,6 +125,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // JSON only: a text/plain body is refused (415) rather than read as a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
 
   app.addHook('onSend', async (request, reply) => {
@@ -141,12 +149,13 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     sendProblem(request, reply, httpError('route_not_found', `No operation ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  const prefix = options.platformPrefix ?? '';
+  app.get(`${prefix}/healthz`, async () => ({ status: 'ok' }));
+  app.get(`${prefix}/readyz`, async (_request, reply) => {
     const result = await checkReadiness(options.readiness ?? {});
     return reply.code(result.status === 'ready' ? 200 : 503).send(result);
   });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get(`${prefix}/metrics`, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app;
 }
 

@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
+import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely';
 import type { Queue } from 'bullmq';
 import type { JobName, JobPayload, QueueName } from '@hexa/contract';
 import type { Metrics } from './metrics.js';
@@ -13,7 +13,7 @@ export interface OutboxTable {
   id: Generated<string>;
   queue: string;
   job_name: string;
-  /** Deterministic BullMQ job id: a re-delivery of the same row is deduplicated. */
+  /** Deterministic BullMQ job id (unique per queue; no `:`): a re-delivery of the same row is deduplicated. */
   job_id: string;
   payload: ColumnType<unknown, string, string>;
   created_at: Generated<Date>;
@@ -34,13 +34,14 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'bigserial', (column) => column.primaryKey())
     .addColumn('queue', 'text', (column) => column.notNull())
     .addColumn('job_name', 'text', (column) => column.notNull())
-    .addColumn('job_id', 'text', (column) => column.notNull().unique())
+    .addColumn('job_id', 'text', (column) => column.notNull())
     .addColumn('payload', 'jsonb', (column) => column.notNull())
     .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
     .addColumn('published_at', 'timestamptz')
     .addColumn('confirmed_at', 'timestamptz')
     .addColumn('attempts', 'integer', (column) => column.notNull().defaultTo(0))
     .addColumn('last_error', 'text')
+    .addUniqueConstraint('outbox_queue_job_id', ['queue', 'job_id'])
     .execute();
   await db.schema.createIndex('outbox_unconfirmed').on('outbox').column('id').where(sql.ref('confirmed_at'), 'is', null).execute();
 }
@@ -56,7 +57,7 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
  * });
  */
 export async function enqueueJob<DB extends OutboxDatabase, Q extends QueueName, N extends JobName<Q>>(
-  db: Kysely<DB>,
+  db: Kysely<DB> | Transaction<DB>,
   queue: Q,
   name: N,
   payload: JobPayload<Q, N>,
@@ -65,7 +66,7 @@ export async function enqueueJob<DB extends OutboxDatabase, Q extends QueueName,
   await (db as unknown as Kysely<OutboxDatabase>)
     .insertInto('outbox')
     .values({ queue, job_name: name, job_id: jobId, payload: JSON.stringify(payload), published_at: null, confirmed_at: null, last_error: null })
-    .onConflict((conflict) => conflict.column('job_id').doNothing())
+    .onConflict((conflict) => conflict.columns(['queue', 'job_id']).doNothing())
     .execute();
 }
 
@@ -76,15 +77,18 @@ const verifyAfterMs = 2000;
 
 export interface RelayPass { published: number; confirmed: number; redelivered: number }
 
-export class OutboxRelay {
+export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
+  private readonly db: Kysely<OutboxDatabase>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly db: Kysely<OutboxDatabase>,
+    db: Kysely<DB>,
     private readonly queues: Partial<Record<QueueName, Queue>>,
     private readonly options: { verifyAfterMs?: number; onError?: (error: unknown) => void } = {},
-  ) {}
+  ) {
+    this.db = db as unknown as Kysely<OutboxDatabase>;
+  }
 
   /** One pass: deliver what is pending, then check what was delivered. */
   async runOnce(): Promise<RelayPass> {
@@ -172,7 +176,8 @@ export class OutboxRelay {
 }
 
 /** Exposes the outbox's lag (age of the oldest undelivered job) and backlog to Prometheus. */
-export function registerOutboxMetrics(metrics: Metrics, db: Kysely<OutboxDatabase>): void {
+export function registerOutboxMetrics<DB extends OutboxDatabase>(metrics: Metrics, database: Kysely<DB>): void {
+  const db = database as unknown as Kysely<OutboxDatabase>;
   metrics.gauge('hexa_outbox_lag_seconds', 'Age of the oldest outbox job not yet delivered to the queue.', [], async (set) => {
     const row = await db.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('published_at', 'is', null).where('confirmed_at', 'is', null).executeTakeFirst();
     const oldest = row?.oldest ? new Date(row.oldest as Date).getTime() : Date.now();

@@ -9,9 +9,10 @@ const slug = { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 6
  * Internal operations, not part of the public contract: only other services
  * (the gateway, the workspaces service) call them, with a service token.
  */
-export function registerMembershipInternalRoutes(app: FastifyInstance, deps: { memberships: MembershipsService; internalSecret: string }): void {
+export function registerMembershipInternalRoutes(root: FastifyInstance, deps: { memberships: MembershipsService; internalSecret: string }): void {
+  // An encapsulated plugin: the guard applies to exactly these routes, whatever the URL's spelling.
+  root.register(async (app) => {
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/internal/')) return;
     const caller = await authenticate(request, deps.internalSecret, 'membership');
     if (caller.kind !== 'service') throw httpError('forbidden', 'Internal operations are for services only.');
   });
@@ -35,5 +36,6 @@ export function registerMembershipInternalRoutes(app: FastifyInstance, deps: { m
   }, async (request) => {
     const outcome = await deps.memberships.grantCreatorAdmin({ workspaceSlug: request.params.slug, workspaceId: request.body.workspaceId, userId: request.params.userId });
     return { outcome };
+  });
   });
 }

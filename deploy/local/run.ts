@@ -1,0 +1,281 @@
+/**
+ * Local supervisor behind `npm start` (after deploy/local/start.sh has made sure
+ * PostgreSQL, Redis and node_modules are there): keeps the local secrets in .hexa/,
+ * migrates, seeds the organization owner, runs every service and worker with
+ * prefixed output, and stops them all together.
+ *
+ * Only node: built-ins, so it runs before anything else is known to work.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const stateDir = join(root, '.hexa');
+const shutdownGraceMs = 15_000; // longer than the services' own 10 s grace period
+const readyTimeoutMs = 60_000;
+
+const log = (message: string): void => {
+  process.stderr.write(`[hexa] ${message}\n`);
+};
+
+// ---------------------------------------------------------------------------
+// Local state: generated once, kept across runs so sessions and data stay valid.
+
+mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+chmodSync(stateDir, 0o700); // mkdir's mode is filtered by the umask and ignored if the folder exists
+
+function writeSecret(path: string, content: string): void {
+  writeFileSync(path, content, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+const internalSecretFile = join(stateDir, 'internal-secret');
+if (!existsSync(internalSecretFile)) writeSecret(internalSecretFile, `${randomBytes(48).toString('base64url')}\n`);
+
+const jwtPrivateKeyFile = join(stateDir, 'jwt-private.pem');
+const jwtPublicKeyFile = join(stateDir, 'jwt-public.pem');
+// The two halves only make sense together: if either is missing, make a new pair.
+if (!existsSync(jwtPrivateKeyFile) || !existsSync(jwtPublicKeyFile)) {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  writeSecret(jwtPrivateKeyFile, privateKey);
+  writeSecret(jwtPublicKeyFile, publicKey);
+}
+
+interface Owner {
+  email: string;
+  password: string;
+}
+
+/** The owner's credentials: environment first, then .hexa/owner.json, then new ones. */
+function loadOwner(): Owner {
+  const file = join(stateDir, 'owner.json');
+  let stored: Partial<Owner> = {};
+  if (existsSync(file)) {
+    try {
+      stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Owner>;
+    } catch (error) {
+      throw new Error(`cannot read ${file} (${(error as Error).message}); delete it to start with new owner credentials`);
+    }
+  }
+  const owner: Owner = {
+    email: process.env.HEXA_OWNER_EMAIL || stored.email || 'owner@hexa.local',
+    password: process.env.HEXA_OWNER_PASSWORD || stored.password || randomBytes(15).toString('base64url'), // 20 chars
+  };
+  if (owner.email !== stored.email || owner.password !== stored.password) writeSecret(file, `${JSON.stringify(owner, null, 2)}\n`);
+  return owner;
+}
+
+const owner = loadOwner();
+
+// ---------------------------------------------------------------------------
+// Configuration passed to every child.
+
+const gatewayPort = process.env.HEXA_PORT || '8080';
+if (!/^\d{1,5}$/.test(gatewayPort)) throw new Error(`HEXA_PORT must be a port number, got ${JSON.stringify(gatewayPort)}`);
+const gatewayHost = process.env.HEXA_HOST || '0.0.0.0';
+
+// The owner's password reaches only the seed step, not every long-running process.
+const inherited = { ...process.env };
+delete inherited.HEXA_OWNER_EMAIL;
+delete inherited.HEXA_OWNER_PASSWORD;
+
+const commonEnv: NodeJS.ProcessEnv = {
+  ...inherited,
+  DATABASE_URL: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/hexa',
+  REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+  HEXA_QUEUE_PREFIX: process.env.HEXA_QUEUE_PREFIX || 'hexa',
+  HEXA_INTERNAL_SECRET_FILE: internalSecretFile,
+  HEXA_JWT_PRIVATE_KEY_FILE: jwtPrivateKeyFile,
+  HEXA_JWT_PUBLIC_KEY_FILE: jwtPublicKeyFile,
+  LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+  MEMBERSHIP_URL: 'http://127.0.0.1:8081',
+  WORKSPACES_URL: 'http://127.0.0.1:8082',
+  HOST: '127.0.0.1',
+};
+
+const services: { name: string; file: string; env?: NodeJS.ProcessEnv }[] = [
+  { name: 'membership', file: 'services/membership/src/server.ts', env: { PORT: '8081' } },
+  { name: 'membership-worker', file: 'services/membership/src/worker.ts' },
+  { name: 'workspaces', file: 'services/workspaces/src/server.ts', env: { PORT: '8082' } },
+  { name: 'workspaces-worker', file: 'services/workspaces/src/worker.ts' },
+  { name: 'gateway', file: 'services/gateway/src/server.ts', env: { PORT: gatewayPort, HOST: gatewayHost } },
+];
+const nameWidth = Math.max(...services.map((service) => service.name.length));
+
+// ---------------------------------------------------------------------------
+// Children and shutdown.
+
+/** Every child still running, by name. */
+const running = new Map<ChildProcess, string>();
+let stopping = false;
+
+/**
+ * Runs a TypeScript file with the tsx loader from the root node_modules: one
+ * node process per child (no pnpm/tsx wrappers in between), so signals reach it directly.
+ *
+ * `detached` gives each child its own process group: Ctrl-C in a terminal then
+ * reaches only this supervisor, which sends each child exactly one SIGTERM. (A
+ * child that got the terminal's SIGINT and then our SIGTERM would take the second
+ * signal as "exit now" and skip its graceful close.) The 'exit' hook below takes
+ * them down if the supervisor exits or crashes; only a SIGKILL of the supervisor
+ * would leave them running.
+ */
+function launch(name: string, file: string, env: NodeJS.ProcessEnv, stdio: StdioOptions): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio, detached: true });
+  running.set(child, name);
+  child.once('exit', () => running.delete(child));
+  child.once('error', (error) => {
+    running.delete(child);
+    log(`${name}: cannot start: ${error.message}`);
+  });
+  return child;
+}
+
+/** Sends a signal to a child's whole process group (it may have children of its own). */
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function exited(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(describeExit(child.exitCode, child.signalCode));
+    else {
+      child.once('exit', (code, sig) => resolve(describeExit(code, sig)));
+      child.once('error', (error) => resolve(`failed to start (${error.message})`));
+    }
+  });
+}
+
+const describeExit = (code: number | null, sig: NodeJS.Signals | null): string =>
+  sig ? `was killed by ${sig}` : `exited with code ${String(code)}`;
+
+async function stop(exitCode: number): Promise<void> {
+  if (stopping) return; // repeated signals (and a crash during shutdown) change nothing
+  stopping = true;
+  const children = [...running.keys()];
+  if (children.length > 0) log(`stopping ${children.map((child) => running.get(child)).join(', ')}`);
+  for (const child of children) signal(child, 'SIGTERM');
+  const allExited = Promise.all(children.map(exited));
+  const timedOut = await Promise.race([allExited.then(() => false), sleep(shutdownGraceMs).then(() => true)]);
+  if (timedOut) {
+    log(`still running after ${shutdownGraceMs / 1000} s, killing ${[...running.values()].join(', ')}`);
+    for (const child of running.keys()) signal(child, 'SIGKILL');
+    await allExited;
+  }
+  process.exit(exitCode);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (!stopping) log(`received ${sig}`);
+    void stop(0);
+  });
+}
+// Last resort if the supervisor itself dies (uncaught error): take every child down with it.
+process.on('exit', () => {
+  for (const child of running.keys()) signal(child, 'SIGKILL');
+});
+
+/** Copies a child's output line by line, each line prefixed with the child's name. */
+function prefixLines(input: Readable | null, output: NodeJS.WriteStream, name: string): void {
+  if (!input) return;
+  const prefix = `${name.padEnd(nameWidth)} | `;
+  createInterface({ input, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
+}
+
+/** Runs a one-off step to completion; its output goes straight to the terminal. */
+async function runStep(file: string, env: NodeJS.ProcessEnv = commonEnv): Promise<void> {
+  if (stopping) return;
+  log(`running ${file}`);
+  const outcome = await exited(launch(file, file, env, ['ignore', 'inherit', 'inherit']));
+  if (outcome !== 'exited with code 0' && !stopping) throw new Error(`${file} ${outcome}`);
+}
+
+/**
+ * Polls the gateway's readiness endpoint until it answers 200 (true) or shutdown
+ * begins (false). Past the timeout it says what it last saw and keeps polling,
+ * so a slow first start still ends with the banner.
+ */
+async function waitUntilReady(url: string): Promise<boolean> {
+  let deadline = Date.now() + readyTimeoutMs;
+  let last = 'no answer';
+  while (!stopping) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      const body = await response.text();
+      if (response.status === 200) return true;
+      last = `HTTP ${response.status} ${body}`;
+    } catch (error) {
+      const cause = (error as Error & { cause?: unknown }).cause;
+      last = String(cause ?? error);
+    }
+    if (Date.now() > deadline) {
+      log(`${url} not ready after ${readyTimeoutMs / 1000} s (still running, still waiting); last answer: ${last}`);
+      deadline = Infinity;
+    }
+    await sleep(500);
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Start.
+
+try {
+  await runStep('services/membership/src/migrate.ts');
+  await runStep('services/workspaces/src/migrate.ts');
+  // Idempotent: creates the owner when missing and changes nothing otherwise.
+  await runStep('services/membership/src/seed-owner.ts', {
+    ...commonEnv,
+    HEXA_OWNER_EMAIL: owner.email,
+    HEXA_OWNER_PASSWORD: owner.password,
+    HEXA_OWNER_NAME: process.env.HEXA_OWNER_NAME || 'Organization Owner',
+  });
+} catch (error) {
+  log(`start failed: ${(error as Error).message}`);
+  await stop(1);
+}
+
+for (const service of services) {
+  if (stopping) break;
+  const child = launch(service.name, service.file, { ...commonEnv, ...service.env }, ['ignore', 'pipe', 'pipe']);
+  prefixLines(child.stdout, process.stdout, service.name);
+  prefixLines(child.stderr, process.stderr, service.name);
+  void exited(child).then((outcome) => {
+    if (stopping) return;
+    log(`${service.name} ${outcome} unexpectedly`);
+    void stop(1);
+  });
+}
+
+// Wildcard and loopback addresses are reachable as localhost; anything else is shown as given.
+const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(gatewayHost);
+const probeHost = local ? '127.0.0.1' : gatewayHost.includes(':') ? `[${gatewayHost}]` : gatewayHost;
+const publicUrl = `http://${local ? 'localhost' : probeHost}:${gatewayPort}`;
+
+if (await waitUntilReady(`http://${probeHost}:${gatewayPort}/api/readyz`)) {
+  process.stdout.write(
+    [
+      '',
+      `Hexa is running at ${publicUrl}   (API reference: ${publicUrl}/api/docs)`,
+      `Organization owner: ${owner.email} / ${owner.password}`,
+      'Press Ctrl-C to stop.',
+      '',
+      '',
+    ].join('\n'),
+  );
+}

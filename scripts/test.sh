@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: prepares what the tests need (pnpm, node_modules, PostgreSQL, Redis,
+# the hexa_test database), then runs the checks in order and stops at the first failure.
+# Extra arguments go to Jest, e.g. `npm test -- services/gateway`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/ensure.sh
+
+ensure_pnpm
+ensure_node_modules
+ensure_postgres
+ensure_redis
+ensure_database hexa_test
+
+# Defaults point at the local services started above; set them to use others.
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hexa_test}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+
+pnpm contract:check
+pnpm typecheck
+pnpm test:jest "$@"

@@ -1,0 +1,114 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { actsAsAdminEverywhere, listOperations, loadDocument, type ContractOperation } from '@hexa/contract';
+import { createHttpApp, createServiceClient, httpError, pingRedis, signInternalToken, type Caller } from '@hexa/kit';
+import { AccessCache, type Access } from './access-cache.js';
+import { createAccessTokenVerifier } from './access-tokens.js';
+import type { GatewayConfig } from './config.js';
+import { forward } from './proxy.js';
+
+export interface GatewayAppDeps {
+  config: GatewayConfig;
+  /** For readiness; may be down. */
+  redis: Redis;
+  /** A connection in subscriber mode, for access-change announcements. */
+  subscriber: Redis;
+}
+
+const apiPrefix = '/api';
+const slugPattern = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * The gateway: the only door. It verifies the caller's access token,
+ * resolves their role in the addressed workspace (never revealing a workspace
+ * to a non-member), and forwards the request with an internal token.
+ */
+export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const services = { membership: config.MEMBERSHIP_URL, workspaces: config.WORKSPACES_URL } as const;
+  const app = createHttpApp({
+    service: 'gateway',
+    logLevel: config.LOG_LEVEL,
+    platformPrefix: apiPrefix,
+    readiness: {
+      redis: () => pingRedis(deps.redis),
+      ...Object.fromEntries(
+        Object.entries(services).map(([name, baseUrl]) => [
+          name,
+          async () => {
+            const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(1500) });
+            if (!response.ok) throw new Error(`${name} is not ready`);
+          },
+        ]),
+      ),
+    },
+  });
+
+  // The gateway forwards bodies untouched; the service behind it parses and validates them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const document = loadDocument();
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: `${apiPrefix}/docs` });
+  app.get(`${apiPrefix}/openapi.json`, { schema: { hide: true } }, async () => document);
+
+  const verifyAccessToken = await createAccessTokenVerifier(config.HEXA_JWT_PUBLIC_KEY);
+  const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, secret: config.HEXA_INTERNAL_SECRET, issuer: 'gateway', audience: 'membership' });
+  const cache = new AccessCache(config.ACCESS_CACHE_TTL_MS);
+  cache.listen(deps.subscriber, config.HEXA_QUEUE_PREFIX);
+
+  async function resolveAccess(userId: string, slug: string | undefined): Promise<Access> {
+    const cached = cache.get(userId, slug);
+    if (cached) return cached;
+    try {
+      const access = await membership.request<Access>('GET', `/internal/access/${userId}${slug ? `?workspace=${slug}` : ''}`);
+      cache.set(userId, slug, access);
+      return access;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'not_found') throw httpError('invalid_token', 'The user of this token no longer exists.');
+      throw error;
+    }
+  }
+
+  async function callerOf(request: FastifyRequest, operation: ContractOperation): Promise<Caller> {
+    if (operation.isPublic) return { kind: 'anonymous' };
+    const userId = await verifyAccessToken(request.headers.authorization);
+    const slug = (request.params as Record<string, string | undefined>).slug;
+    // A malformed slug is the service's to reject (400); it addresses no workspace.
+    const addressed = slug !== undefined && slugPattern.test(slug) && slug.length <= 63 ? slug : undefined;
+    const access = await resolveAccess(userId, addressed);
+    const caller: Extract<Caller, { kind: 'user' }> = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
+    if (addressed) {
+      if (access.workspaceRole) caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };
+      else if (actsAsAdminEverywhere(access.organizationRole)) caller.workspace = { slug: addressed, role: 'ADMIN', source: 'organization' };
+      // Unknown and not-yours look the same from outside.
+      else throw httpError('workspace_not_found');
+    }
+    return caller;
+  }
+
+  for (const operation of listOperations(document)) {
+    if (operation.service === 'gateway') continue;
+    const baseUrl = services[operation.service];
+    app.route({
+      method: operation.method.toUpperCase() as 'GET',
+      url: `${apiPrefix}${operation.routePath}`,
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        const caller = await callerOf(request, operation);
+        const internalToken = await signInternalToken(config.HEXA_INTERNAL_SECRET, { issuer: 'gateway', audience: operation.service, caller });
+        const path = request.url.split('?')[0]!.slice(apiPrefix.length);
+        return forward(request, reply, { baseUrl, path, internalToken, withCookies: operation.tags.includes('auth') });
+      },
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    deps.subscriber.disconnect();
+    deps.redis.disconnect();
+  });
+  return app;
+}

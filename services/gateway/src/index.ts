@@ -1,0 +1,2 @@
+export { buildGatewayApp } from './app.js';
+export { loadGatewayConfig, type GatewayConfig } from './config.js';

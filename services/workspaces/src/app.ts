@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
+import { bindOperations, createHttpApp, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
+import type { WorkspacesConfig } from './config.js';
+import type { WorkspacesDatabase } from './database.js';
+import { workspacesHandlers } from './modules/workspaces/workspaces-routes.js';
+import { createWorkspacesService } from './modules/workspaces/workspaces-service.js';
+import { createOutboxQueues } from './queues.js';
+
+export interface WorkspacesAppDeps {
+  config: WorkspacesConfig;
+  db: Kysely<WorkspacesDatabase>;
+  redis: Redis;
+}
+
+/**
+ * Builds the workspaces service's HTTP app. Requests never write to Redis:
+ * jobs go through the outbox, so creating a workspace works while Redis is down.
+ */
+export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<FastifyInstance> {
+  const { config, db, redis } = deps;
+  const metrics = new Metrics('workspaces');
+  const queues = createOutboxQueues(redis, config.HEXA_QUEUE_PREFIX);
+  registerOutboxMetrics(metrics, db);
+  registerQueueMetrics(metrics, Object.values(queues));
+
+  const app = createHttpApp({
+    service: 'workspaces',
+    logLevel: config.LOG_LEVEL,
+    metrics,
+    readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
+  });
+  const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, secret: config.HEXA_INTERNAL_SECRET, issuer: 'workspaces', audience: 'membership' });
+  const workspaces = createWorkspacesService({ db, membership, log: app.log });
+  bindOperations(app, { service: 'workspaces', internalSecret: config.HEXA_INTERNAL_SECRET, handlers: workspacesHandlers(workspaces) });
+
+  app.addHook('onClose', async () => {
+    await Promise.all(Object.values(queues).map((queue) => queue.close()));
+    await db.destroy();
+    redis.disconnect();
+  });
+  return app;
+}

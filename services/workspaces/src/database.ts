@@ -1,0 +1,23 @@
+import type { Generated } from 'kysely';
+import type { OutboxDatabase } from '@hexa/kit';
+
+export type WorkspaceStatus = 'provisioning' | 'ready' | 'failed';
+
+export interface WorkspacesTable {
+  id: Generated<string>;
+  /** Unique forever (archived workspaces keep theirs) and immutable. */
+  slug: string;
+  name: string;
+  description: string;
+  countries: string[];
+  status: WorkspaceStatus;
+  status_reason: string | null;
+  created_by: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  archived_at: Date | null;
+}
+
+export interface WorkspacesDatabase extends OutboxDatabase {
+  workspaces: WorkspacesTable;
+}
