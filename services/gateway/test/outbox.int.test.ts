@@ -1,0 +1,69 @@
+import { createDatabase, createRedis } from '@hexa/kit';
+import { flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, unreachableRedisUrl } from '@hexa/testing';
+import { createWorkspacesRelay, type WorkspacesDatabase } from '@hexa/workspaces';
+import { ownerLogin, startStack, type Stack } from './stack.js';
+
+describe('when Redis loses everything between the commit and the delivery', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('delivers the workspace.created job again, once', async () => {
+    const token = await stack.login(ownerLogin.email, ownerLogin.password);
+    const created = await stack.call({ method: 'POST', url: '/api/workspaces', token, payload: { name: 'Survives Redis' } });
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json();
+
+    const db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
+    const redis = createRedis(testRedisUrl);
+    const outbox = createWorkspacesRelay({ db, redis, prefix: stack.queuePrefix, verifyAfterMs: 0 });
+    try {
+      expect((await outbox.relay.runOnce()).published).toBe(2);
+      expect(await outbox.queues.databases.getJobState(`workspace.created-${id}`)).toBe('waiting');
+
+      // Redis loses every key of the platform before any worker took the job.
+      expect(await flushRedisPrefix(stack.queuePrefix)).toBeGreaterThan(0);
+      expect(await outbox.queues.databases.getJobState(`workspace.created-${id}`)).toBe('unknown');
+
+      // The relay notices the job vanished and delivers it again.
+      const pass = await outbox.relay.runOnce();
+      expect(pass.redelivered).toBe(2);
+      await outbox.relay.runOnce();
+      const job = await outbox.queues.databases.getJob(`workspace.created-${id}`);
+      expect(job?.name).toBe('workspace.created');
+      expect(job?.data).toEqual({ workspaceId: id, slug: 'survives-redis' });
+      expect(await outbox.queues.databases.count()).toBe(1);
+    } finally {
+      await outbox.close();
+      await db.destroy();
+      redis.disconnect();
+    }
+  });
+});
+
+describe('when Redis is down for the workspaces service', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ workspacesRedisUrl: unreachableRedisUrl });
+  });
+  afterAll(() => stack.close());
+
+  it('still creates the workspace, keeps its jobs in the outbox, and readiness reports the fault', async () => {
+    const token = await stack.login(ownerLogin.email, ownerLogin.password);
+    const created = await stack.call({ method: 'POST', url: '/api/workspaces', token, payload: { name: 'Offline Queue' } });
+    expect(created.statusCode).toBe(201);
+    const rows = await query(`select queue, job_name, published_at from "${stack.schemas.workspaces}".outbox order by queue`);
+    expect(rows).toEqual([
+      { queue: 'databases', job_name: 'workspace.created', published_at: null },
+      { queue: 'membership', job_name: 'workspace.created', published_at: null },
+    ]);
+    const ready = await stack.workspaces.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({ status: 'unavailable', checks: { postgres: 'up', redis: 'down' } });
+    const gatewayReady = await stack.call({ method: 'GET', url: '/api/readyz' });
+    expect(gatewayReady.statusCode).toBe(503);
+    expect(gatewayReady.json().checks.workspaces).toBe('down');
+  });
+});
