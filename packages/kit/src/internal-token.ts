@@ -54,3 +54,6 @@ export async function verifyInternalToken(secret: string, token: string | undefi
     throw error;
   }
 }
+
+/** Access tokens: membership signs them (EdDSA), the gateway verifies them; both read these. */
+export const accessTokenClaims = { issuer: 'hexa-membership', audience: 'hexa-api', algorithm: 'EdDSA' } as const;

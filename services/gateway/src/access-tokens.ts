@@ -1,10 +1,7 @@
 import { errors as joseErrors, importSPKI, jwtVerify, type CryptoKey } from 'jose';
-import { httpError } from '@hexa/kit';
+import { accessTokenClaims, httpError } from '@hexa/kit';
 
-// Must match what the membership service signs.
-const issuer = 'hexa-membership';
-const audience = 'hexa-api';
-const algorithm = 'EdDSA';
+const { issuer, audience, algorithm } = accessTokenClaims;
 
 /** Verifies the access tokens that membership signs; returns the user id. */
 export async function createAccessTokenVerifier(publicKeyPem: string) {

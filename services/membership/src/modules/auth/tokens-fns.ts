@@ -1,10 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, importPKCS8, type CryptoKey } from 'jose';
+import { accessTokenClaims } from '@hexa/kit';
 
-/** Issuer and audience of access tokens; the gateway checks both. */
-export const accessTokenIssuer = 'hexa-membership';
-export const accessTokenAudience = 'hexa-api';
-export const accessTokenAlgorithm = 'EdDSA';
+const { issuer: accessTokenIssuer, audience: accessTokenAudience, algorithm: accessTokenAlgorithm } = accessTokenClaims;
 
 export async function importSigningKey(pem: string): Promise<CryptoKey> {
   return importPKCS8(pem, accessTokenAlgorithm);
