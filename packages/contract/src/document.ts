@@ -75,6 +75,19 @@ function parameterSchema(parameters: RawParameter[], location: string): JsonSche
   };
 }
 
+/**
+ * One schema of `components.schemas`, resolved, for code that checks a value
+ * outside a contract operation (the same rule, written once).
+ *
+ * @example
+ * const slug = componentSchema('Slug'); // { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 63, … }
+ */
+export function componentSchema(name: string, raw: Record<string, unknown> = loadDocument()): JsonSchema {
+  const schema = (raw as { components?: { schemas?: Record<string, JsonSchema> } }).components?.schemas?.[name];
+  if (!schema) throw new Error(`The contract has no schema ${name}`);
+  return dereference(schema, raw);
+}
+
 /** Every operation of the document, resolved. */
 export function listOperations(raw: Record<string, unknown> = loadDocument()): ContractOperation[] {
   const document = dereference(raw, raw) as { paths: Record<string, Record<string, RawOperation>> };

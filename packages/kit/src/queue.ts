@@ -1,5 +1,6 @@
-import { Queue, Worker, type Job, type JobsOptions, type ConnectionOptions } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions, type ConnectionOptions } from 'bullmq';
 import type { JobContract, JobName, JobPayload, QueueName } from '@hexa/contract';
+import { AppError } from './errors.js';
 
 /** Retries with backoff: a dependency that is down for minutes does not lose the job. */
 export const defaultJobOptions: JobsOptions = {
@@ -32,8 +33,18 @@ export type Processors<Q extends QueueName> = {
 };
 
 /**
+ * True when retrying cannot help: the service refused the job itself (a 4xx
+ * AppError such as a user that does not exist), as opposed to a dependency
+ * being down or busy.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  return error instanceof AppError && error.status >= 400 && error.status < 500 && error.code !== 'too_many_requests';
+}
+
+/**
  * A worker for one queue; each job name has its processor, a thin adapter
- * over a service function that is safe to retry.
+ * over a service function that is safe to retry. A permanent failure fails
+ * the job at once instead of spending its retries.
  */
 export function createWorker<Q extends QueueName>(
   name: Q,
@@ -46,7 +57,12 @@ export function createWorker<Q extends QueueName>(
     async (job, _token, signal) => {
       const processor = byName[job.name];
       if (!processor) throw new Error(`No processor for ${name}/${job.name}`);
-      await processor(job.data, job, signal);
+      try {
+        await processor(job.data, job, signal);
+      } catch (error) {
+        if (isPermanentFailure(error)) throw new UnrecoverableError(`${(error as AppError).code}: ${(error as AppError).message}`);
+        throw error;
+      }
     },
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
   );

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { actsAsAdminEverywhere, listOperations, loadDocument, type ContractOperation } from '@hexa/contract';
+import { actsAsAdminEverywhere, componentSchema, listOperations, loadDocument, type ContractOperation } from '@hexa/contract';
 import { createHttpApp, createServiceClient, httpError, pingRedis, signInternalToken, type Caller } from '@hexa/kit';
 import { AccessCache, type Access } from './access-cache.js';
 import { createAccessTokenVerifier } from './access-tokens.js';
@@ -18,7 +18,6 @@ export interface GatewayAppDeps {
 }
 
 const apiPrefix = '/api';
-const slugPattern = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /**
  * The gateway: the only door. It verifies the caller's access token,
@@ -51,6 +50,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const document = loadDocument();
+  const slugSchema = componentSchema('Slug', document) as { pattern: string; maxLength: number };
+  const slugPattern = new RegExp(slugSchema.pattern);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: `${apiPrefix}/docs` });
   app.get(`${apiPrefix}/openapi.json`, { schema: { hide: true } }, async () => document);
@@ -78,7 +79,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     const userId = await verifyAccessToken(request.headers.authorization);
     const slug = (request.params as Record<string, string | undefined>).slug;
     // A malformed slug is the service's to reject (400); it addresses no workspace.
-    const addressed = slug !== undefined && slugPattern.test(slug) && slug.length <= 63 ? slug : undefined;
+    const addressed = slug !== undefined && slugPattern.test(slug) && slug.length <= slugSchema.maxLength ? slug : undefined;
     const access = await resolveAccess(userId, addressed);
     const caller: Extract<Caller, { kind: 'user' }> = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
     if (addressed) {

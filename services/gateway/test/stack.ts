@@ -29,7 +29,7 @@ export interface Stack {
  * ephemeral ports, each on its own schema, and the gateway in front of them,
  * all sharing one fresh queue prefix.
  */
-export async function startStack(options: { workspacesRedisUrl?: string } = {}): Promise<Stack> {
+export async function startStack(options: { workspacesRedisUrl?: string; accessCacheTtlMs?: number } = {}): Promise<Stack> {
   const schemas = { membership: uniqueSchema('membership'), workspaces: uniqueSchema('workspaces') };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
@@ -49,7 +49,13 @@ export async function startStack(options: { workspacesRedisUrl?: string } = {}):
   const workspaces = await buildWorkspacesApp({ config: workspacesConfig, db: workspacesDb, redis: createRedis(workspacesRedisUrl) });
   const workspacesUrl = await workspaces.listen({ host: '127.0.0.1', port: 0 });
 
-  const gatewayConfig = loadGatewayConfig({ ...common, HEXA_JWT_PUBLIC_KEY: keys.publicKey, MEMBERSHIP_URL: membershipUrl, WORKSPACES_URL: workspacesUrl });
+  const gatewayConfig = loadGatewayConfig({
+    ...common,
+    HEXA_JWT_PUBLIC_KEY: keys.publicKey,
+    MEMBERSHIP_URL: membershipUrl,
+    WORKSPACES_URL: workspacesUrl,
+    ...(options.accessCacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(options.accessCacheTtlMs) }),
+  });
   const subscriber = new Redis(testRedisUrl, { maxRetriesPerRequest: null });
   const gateway = await buildGatewayApp({ config: gatewayConfig, redis: createRedis(testRedisUrl), subscriber });
   await gateway.ready();

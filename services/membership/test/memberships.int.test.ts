@@ -105,7 +105,7 @@ describe('when the workspaces service makes a creator the Admin of a new workspa
 
     const second = await grantCreator(workspacesService, slug, userId, workspaceId);
     expect(second.statusCode).toBe(200);
-    expect(second.json()).toEqual({ outcome: 'already' });
+    expect(second.json()).toEqual({ outcome: 'already-member' });
 
     expect(await membershipRows(userId)).toEqual([{ workspace_slug: slug, workspace_id: workspaceId, user_id: userId, role: 'ADMIN' }]);
   });
@@ -124,7 +124,7 @@ describe('when the workspaces service makes a creator the Admin of a new workspa
     const workspaceId = randomUUID();
     const answers = await Promise.all([1, 2, 3, 4].map(() => grantCreator(workspacesService, slug, userId, workspaceId)));
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200]);
-    expect(answers.map((answer) => answer.json<{ outcome: string }>().outcome).sort()).toEqual(['already', 'already', 'already', 'granted']);
+    expect(answers.map((answer) => answer.json<{ outcome: string }>().outcome).sort()).toEqual(['already-member', 'already-member', 'already-member', 'granted']);
     expect(await membershipRows(userId)).toHaveLength(1);
   });
 

@@ -115,3 +115,36 @@ describe('when the creator already got the Admin role through the synchronous ca
     expect(await membershipRows(createdBy)).toHaveLength(1);
   });
 });
+
+describe('when a job names a user that does not exist', () => {
+  it('fails the job at once instead of spending its retries, and stores nothing', async () => {
+    const payload = workspaceCreated(randomUUID());
+    const jobId = `workspace.created-${payload.workspaceId}`;
+    await queue.add('workspace.created', payload, { jobId });
+
+    const job = await eventually(async () => {
+      const found = await queue.getJob(jobId);
+      return (await found?.getState()) === 'failed' ? found : undefined;
+    }, 10_000);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toContain('not_found');
+    expect(await query(`select 1 from "${harness.schema}".workspace_memberships where workspace_slug = $1`, [payload.slug])).toEqual([]);
+  });
+});
+
+describe('when the job is delivered again after the creator\'s role changed', () => {
+  it('keeps the changed role: a late redelivery does not undo a later decision', async () => {
+    const createdBy = await newCreator();
+    const payload = workspaceCreated(createdBy);
+    const service = createMembershipsService({ db, redis: serviceRedis, queuePrefix: harness.config.HEXA_QUEUE_PREFIX });
+    expect(await service.grantCreatorAdmin({ workspaceSlug: payload.slug, workspaceId: payload.workspaceId, userId: createdBy })).toBe('granted');
+    // Another Admin later makes the creator an Editor (the members issue adds the operation; the row is what it changes).
+    await query(`update "${harness.schema}".workspace_memberships set role = 'EDITOR' where workspace_slug = $1 and user_id = $2`, [payload.slug, createdBy]);
+
+    const jobId = `workspace.created-${payload.workspaceId}`;
+    await queue.add('workspace.created', payload, { jobId });
+    await completed(jobId);
+    expect((await membershipRows(createdBy)).map((row) => row.role)).toEqual(['EDITOR']);
+    expect(await service.grantCreatorAdmin({ workspaceSlug: payload.slug, workspaceId: payload.workspaceId, userId: createdBy })).toBe('already-member');
+  });
+});

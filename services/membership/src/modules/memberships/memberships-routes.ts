@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { componentSchema } from '@hexa/contract';
 import { authenticate, httpError } from '@hexa/kit';
 import type { MembershipsService } from './memberships-service.js';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
-const slug = { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 63 } as const;
+const slug = componentSchema('Slug');
 
 /**
  * Internal operations, not part of the public contract: only other services

@@ -49,8 +49,11 @@ export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>;
     /**
      * Makes the creator the workspace's first Admin. Idempotent: called
      * synchronously by the workspaces service and again by the outbox job.
+     * An existing membership is left as it is, whatever its role: the job may
+     * be delivered again long after an Admin changed the creator's role, and
+     * a redelivery must not undo that decision.
      */
-    async grantCreatorAdmin(input: { workspaceSlug: string; workspaceId: string; userId: string }): Promise<'granted' | 'already'> {
+    async grantCreatorAdmin(input: { workspaceSlug: string; workspaceId: string; userId: string }): Promise<'granted' | 'already-member'> {
       const user = await findUserById(db, input.userId);
       if (!user) throw httpError('not_found', 'No such user.');
       const inserted = await db
@@ -59,8 +62,9 @@ export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>;
         .onConflict((conflict) => conflict.columns(['workspace_slug', 'user_id']).doNothing())
         .returning('user_id')
         .executeTakeFirst();
+      if (!inserted) return 'already-member';
       await announceAccessChanged(input.userId);
-      return inserted ? 'granted' : 'already';
+      return 'granted';
     },
   };
 }
