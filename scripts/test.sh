@@ -6,11 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/ensure.sh
 
-ensure_pnpm
-ensure_node_modules
-ensure_postgres
-ensure_redis
-ensure_database hexa_test
+ensure_platform hexa_test
 
 # Defaults point at the local services started above; set them to use others.
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hexa_test}"

@@ -170,6 +170,39 @@ ensure_redis() {
   _hexa_wait_for "Redis on 127.0.0.1:$HEXA_REDIS_PORT" 30 _hexa_redis_pong
 }
 
+# Docker runs workspace code (the runner). Debian's docker.io package; where systemd
+# runs, it starts the daemon; without systemd (containers, CI) we start dockerd ourselves.
+_hexa_docker() { if [[ -x /usr/bin/docker ]]; then /usr/bin/docker "$@"; else docker "$@"; fi; }
+_hexa_docker_up() { _hexa_docker info >/dev/null 2>&1; }
+
+ensure_docker() {
+  if ! command -v dockerd >/dev/null 2>&1; then
+    _hexa_apt_install docker.io
+  fi
+  if ! _hexa_docker_up; then
+    if [[ -d /run/systemd/system ]]; then
+      hexa_log "starting docker (systemctl)"
+      _hexa_root systemctl start docker >&2
+    else
+      # vfs works on every filesystem, including inside containers where overlayfs does not.
+      local driver=${HEXA_DOCKER_STORAGE_DRIVER:-vfs} log=/var/log/hexa-dockerd.log
+      hexa_log "starting dockerd (storage driver $driver, log $log)"
+      _hexa_root sh -c "nohup setsid dockerd --storage-driver='$driver' >>'$log' 2>&1 &"
+    fi
+  fi
+  _hexa_wait_for "Docker engine" 60 _hexa_docker_up
+}
+
+# What both `npm start` and `npm test` need before any code runs.
+ensure_platform() {
+  local database=${1:?usage: ensure_platform DATABASE}
+  ensure_pnpm
+  ensure_node_modules
+  ensure_postgres
+  ensure_redis
+  ensure_database "$database"
+}
+
 # Executed rather than sourced: run the named ensure_* functions.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   set -euo pipefail

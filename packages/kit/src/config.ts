@@ -129,3 +129,11 @@ export const commonConfig = {
   HEXA_QUEUE_PREFIX: str('prefix of every Redis key the platform writes', { default: 'hexa', pattern: /^[a-z][a-z0-9_-]{0,40}$/ }),
   HEXA_INTERNAL_SECRET: str('shared secret that signs internal tokens between services', { secret: true, minLength: 32 }),
 } as const;
+
+/** Schema names are generated or configured, then quoted; this keeps them plain. */
+export const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The PostgreSQL schema a service owns; one migration history per schema. */
+export function databaseSchemaConfig(defaultSchema: string) {
+  return str('PostgreSQL schema owned by this service', { default: defaultSchema, pattern: schemaNamePattern });
+}

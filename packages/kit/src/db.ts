@@ -1,8 +1,6 @@
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
-
-/** Schema names are generated or configured, then quoted; this keeps them plain. */
-export const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+import { commonConfig, databaseSchemaConfig, loadConfig, schemaNamePattern } from './config.js';
 
 /** Connections per process: services are small and scale by replicas. */
 const poolSize = 10;
@@ -58,4 +56,23 @@ export const pgErrorCodes = { uniqueViolation: '23505' } as const;
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const pgError = error as { code?: string; constraint?: string };
   return pgError?.code === pgErrorCodes.uniqueViolation && (constraint === undefined || pgError.constraint === constraint);
+}
+
+/**
+ * The body of a service's `migrate` script: reads only the database settings
+ * (no secrets needed), applies the schema's pending migrations, and reports them.
+ *
+ * @example
+ * await runMigrations('membership', migrations);
+ */
+export async function runMigrations(service: string, migrations: Record<string, Migration>, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const config = loadConfig({ DATABASE_URL: commonConfig.DATABASE_URL, DATABASE_SCHEMA: databaseSchemaConfig(service) }, env);
+  const db = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  try {
+    const applied = await migrateToLatest(db, config.DATABASE_SCHEMA, migrations);
+    console.log(`${service}: ${applied.length} migration(s) applied${applied.length ? `: ${applied.join(', ')}` : ''}`);
+    return applied;
+  } finally {
+    await db.destroy();
+  }
 }

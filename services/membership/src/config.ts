@@ -1,9 +1,9 @@
-import { commonConfig, schemaNamePattern, int, loadConfig, oneOf, str, type ConfigOf } from '@hexa/kit';
+import { commonConfig, databaseSchemaConfig, int, loadConfig, oneOf, str, type ConfigOf } from '@hexa/kit';
 
 export const membershipConfigSpec = {
   ...commonConfig,
   PORT: int('HTTP port of the membership service', { default: 8081, min: 0, max: 65535 }),
-  DATABASE_SCHEMA: str('PostgreSQL schema owned by this service', { default: 'membership', pattern: schemaNamePattern }),
+  DATABASE_SCHEMA: databaseSchemaConfig('membership'),
   HEXA_JWT_PRIVATE_KEY: str('Ed25519 private key (PKCS8 PEM) that signs access tokens', { secret: true, pattern: /BEGIN PRIVATE KEY/ }),
   ACCESS_TOKEN_TTL_SECONDS: int('lifetime of an access token', { default: 900, min: 30, max: 3600 }),
   REFRESH_TOKEN_TTL_DAYS: int('lifetime of a refresh token family', { default: 30, min: 1, max: 365 }),
