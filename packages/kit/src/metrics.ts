@@ -1,5 +1,21 @@
 import { Registry, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
 
+/** How long a scrape waits for one gauge's dependency (a BullMQ queue waits for Redis forever otherwise). */
+const gaugeReadTimeoutMs = 1000;
+
+/** Rejects when `work` has not settled within `ms`; clears its timer either way. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * One Prometheus registry per process, with request latencies; services add
  * gauges (queue depths, outbox lag) that are computed when scraped.
@@ -20,7 +36,10 @@ export class Metrics {
     });
   }
 
-  /** A gauge whose value is read when Prometheus scrapes; a failing reader leaves the gauge empty. */
+  /**
+   * A gauge whose value is read when Prometheus scrapes; a reader that fails
+   * or does not answer within a second leaves the gauge empty.
+   */
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: (set: (labels: Record<L, string>, value: number) => void) => Promise<void>): void {
     new Gauge<L>({
       name,
@@ -30,7 +49,9 @@ export class Metrics {
       async collect() {
         this.reset();
         try {
-          await read((labels, value) => this.set(labels as never, value));
+          const values: [Record<L, string>, number][] = [];
+          await within(gaugeReadTimeoutMs, read((labels, value) => values.push([labels, value])));
+          for (const [labels, value] of values) this.set(labels as never, value);
         } catch {
           // A dependency is down: readiness reports it; the scrape still answers.
         }

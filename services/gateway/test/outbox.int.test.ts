@@ -65,5 +65,12 @@ describe('when Redis is down for the workspaces service', () => {
     const gatewayReady = await stack.call({ method: 'GET', url: '/api/readyz' });
     expect(gatewayReady.statusCode).toBe(503);
     expect(gatewayReady.json().checks.workspaces).toBe('down');
+
+    // Metrics still answer, and show the jobs waiting in the outbox and how long they have waited.
+    const metrics = await stack.workspaces.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/^hexa_outbox_pending_jobs\{service="workspaces"\} 2$/m);
+    const lag = Number(/^hexa_outbox_lag_seconds\{service="workspaces"\} (\S+)$/m.exec(metrics.body)?.[1]);
+    expect(lag).toBeGreaterThan(0);
   });
 });

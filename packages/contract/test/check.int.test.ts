@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repositoryDir = join(packageDir, '..', '..');
+let copyRoot: string;
+let copy: string;
+
+/** Runs the generator of the copy, as `pnpm contract:check` / `contract:generate` run the real one. */
+function generate(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(copy, 'scripts/generate.ts'), ...args], { cwd: packageDir, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+// The check runs on a copy of the package, so editing the document here cannot disturb other tests.
+beforeAll(() => {
+  copyRoot = mkdtempSync(join(tmpdir(), 'hexa-contract-'));
+  copy = join(copyRoot, 'packages', 'contract');
+  mkdirSync(copy, { recursive: true });
+  for (const entry of ['openapi.yaml', 'package.json', 'scripts', 'src']) cpSync(join(packageDir, entry), join(copy, entry), { recursive: true });
+  symlinkSync(join(packageDir, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  mkdirSync(join(copyRoot, 'docs'));
+  cpSync(join(repositoryDir, 'docs', 'permissions.md'), join(copyRoot, 'docs', 'permissions.md'));
+});
+afterAll(() => rmSync(copyRoot, { recursive: true, force: true }));
+
+describe('the contract check', () => {
+  it('passes on the committed document and generated files', () => {
+    expect(generate('--check')).toEqual({ status: 0, output: expect.stringContaining('generated files are up to date') });
+  });
+
+  it('fails when the document is edited without regenerating, even by a description, and passes after regenerating', () => {
+    const document = join(copy, 'openapi.yaml');
+    writeFileSync(document, readFileSync(document, 'utf8').replace(/^(\s+title: .*)$/m, '$1 (edited)'));
+    const stale = generate('--check');
+    expect(stale.status).toBe(1);
+    expect(stale.output).toContain('Stale generated files');
+    expect(stale.output).toContain(join('src', 'generated', 'openapi.ts'));
+
+    expect(generate().status).toBe(0);
+    expect(generate('--check').status).toBe(0);
+  });
+
+  it('fails when a generated file is edited by hand', () => {
+    const operations = join(copy, 'src', 'generated', 'operations.ts');
+    writeFileSync(operations, `${readFileSync(operations, 'utf8')}// hand edit\n`);
+    const stale = generate('--check');
+    expect(stale.status).toBe(1);
+    expect(stale.output).toContain(join('src', 'generated', 'operations.ts'));
+  });
+});
