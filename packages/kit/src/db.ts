@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { commonConfig, databaseSchemaConfig, loadConfig, schemaNamePattern } from './config.js';
+import { configOrExit } from './lifecycle.js';
 
 /** Connections per process: services are small and scale by replicas. */
 const poolSize = 10;
@@ -66,7 +67,7 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
  * await runMigrations('membership', migrations);
  */
 export async function runMigrations(service: string, migrations: Record<string, Migration>, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  const config = loadConfig({ DATABASE_URL: commonConfig.DATABASE_URL, DATABASE_SCHEMA: databaseSchemaConfig(service) }, env);
+  const config = configOrExit(`${service} migrations`, () => loadConfig({ DATABASE_URL: commonConfig.DATABASE_URL, DATABASE_SCHEMA: databaseSchemaConfig(service) }, env));
   const db = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   try {
     const applied = await migrateToLatest(db, config.DATABASE_SCHEMA, migrations);

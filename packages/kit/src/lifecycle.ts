@@ -1,5 +1,26 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
+import { ConfigError } from './config.js';
+
+/** The exit status of a process whose configuration is wrong (sysexits' EX_CONFIG). */
+export const configErrorExitCode = 78;
+
+/**
+ * For entry points: loads the configuration, or prints what is wrong (no
+ * stack trace, no secret) and exits with status 78.
+ *
+ * @example
+ * const config = configOrExit('workspaces', loadWorkspacesConfig);
+ */
+export function configOrExit<T>(process_: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${process_}: ${error.message}`);
+    process.exit(configErrorExitCode);
+  }
+}
 
 /** How long in-flight work gets to finish on SIGTERM/SIGINT before the process exits. */
 const gracePeriodMs = 10_000;

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { createRedis, serve } from '@hexa/kit';
+import { configOrExit, createRedis, serve } from '@hexa/kit';
 import { buildGatewayApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
 
-const config = loadGatewayConfig();
+const config = configOrExit('gateway', loadGatewayConfig);
 const app = await buildGatewayApp({
   config,
   redis: createRedis(config.REDIS_URL),

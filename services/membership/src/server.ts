@@ -1,9 +1,9 @@
-import { createDatabase, createRedis, serve } from '@hexa/kit';
+import { configOrExit, createDatabase, createRedis, serve } from '@hexa/kit';
 import { buildMembershipApp } from './app.js';
 import { loadMembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 
-const config = loadMembershipConfig();
+const config = configOrExit('membership', loadMembershipConfig);
 const app = await buildMembershipApp({
   config,
   db: createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),

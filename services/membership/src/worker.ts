@@ -1,11 +1,11 @@
 import pino from 'pino';
-import { closeOnSignal, createDatabase, createRedis, createWorker, loggerOptions } from '@hexa/kit';
+import { closeOnSignal, configOrExit, createDatabase, createRedis, createWorker, loggerOptions } from '@hexa/kit';
 import { loadMembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { membershipProcessors } from './modules/memberships/memberships-jobs.js';
 import { createMembershipsService } from './modules/memberships/memberships-service.js';
 
-const config = loadMembershipConfig();
+const config = configOrExit('membership-worker', loadMembershipConfig);
 const log = pino(loggerOptions('membership-worker', config.LOG_LEVEL));
 const db = createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
 const redis = createRedis(config.REDIS_URL);

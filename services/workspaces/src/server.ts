@@ -1,9 +1,9 @@
-import { createDatabase, createRedis, serve } from '@hexa/kit';
+import { configOrExit, createDatabase, createRedis, serve } from '@hexa/kit';
 import { buildWorkspacesApp } from './app.js';
 import { loadWorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 
-const config = loadWorkspacesConfig();
+const config = configOrExit('workspaces', loadWorkspacesConfig);
 const app = await buildWorkspacesApp({
   config,
   db: createDatabase<WorkspacesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),

@@ -1,11 +1,11 @@
 import pino from 'pino';
-import { closeOnSignal, createDatabase, createRedis, loggerOptions } from '@hexa/kit';
+import { closeOnSignal, configOrExit, createDatabase, createRedis, loggerOptions } from '@hexa/kit';
 import { loadWorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { createWorkspacesRelay } from './relay.js';
 
 // The workspaces worker delivers the outbox: every committed job reaches its queue, even after Redis loses it.
-const config = loadWorkspacesConfig();
+const config = configOrExit('workspaces-worker', loadWorkspacesConfig);
 const log = pino(loggerOptions('workspaces-worker', config.LOG_LEVEL));
 const db = createDatabase<WorkspacesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
 const redis = createRedis(config.REDIS_URL);
