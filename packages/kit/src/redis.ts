@@ -2,11 +2,11 @@ import { Redis } from 'ioredis';
 
 /**
  * A Redis connection. Producers and request paths fail fast when Redis is
- * down (no offline queue, one try); BullMQ workers block and need
- * `maxRetriesPerRequest: null`.
+ * down (no offline queue, one try); BullMQ workers and pub/sub subscribers
+ * wait for Redis instead (`maxRetriesPerRequest: null`).
  */
-export function createRedis(url: string, role: 'client' | 'worker' = 'client'): Redis {
-  const redis = new Redis(url, role === 'worker'
+export function createRedis(url: string, role: 'client' | 'worker' | 'subscriber' = 'client'): Redis {
+  const redis = new Redis(url, role !== 'client'
     ? { maxRetriesPerRequest: null, lazyConnect: true }
     : { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 2000 });
   // Connection errors surface through the commands that fail; ioredis keeps reconnecting.

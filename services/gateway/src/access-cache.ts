@@ -57,6 +57,10 @@ export class AccessCache {
       if (received === channel) this.forget(userId);
     });
     subscriber.on('ready', () => this.clear());
-    subscriber.subscribe(channel).catch(() => undefined);
+    // Subscribing before the first ready check races with it (ioredis then rejects the check, in
+    // subscriber mode, and drops the connection); after later reconnections ioredis re-subscribes itself.
+    const subscribe = () => void subscriber.subscribe(channel).catch(() => undefined);
+    if (subscriber.status === 'ready') subscribe();
+    else subscriber.once('ready', subscribe);
   }
 }

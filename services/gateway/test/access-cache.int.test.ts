@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { accessChangedChannel } from '@hexa/kit';
+import { accessChangedChannel, createRedis } from '@hexa/kit';
 import { eventually, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
 import { AccessCache, type Access } from '../src/access-cache.js';
 
@@ -9,7 +9,7 @@ let subscriber: Redis;
 let publisher: Redis;
 
 beforeEach(async () => {
-  subscriber = new Redis(testRedisUrl, { maxRetriesPerRequest: null });
+  subscriber = createRedis(testRedisUrl, 'subscriber');
   publisher = new Redis(testRedisUrl);
 });
 afterEach(() => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
-import { createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
-import { dropSchema, generateSigningKeys, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
+import { dropSchema, eventually, generateSigningKeys, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
@@ -56,11 +56,12 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
     WORKSPACES_URL: workspacesUrl,
     ...(options.accessCacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(options.accessCacheTtlMs) }),
   });
-  const subscriber = new Redis(testRedisUrl, { maxRetriesPerRequest: null });
-  const gateway = await buildGatewayApp({ config: gatewayConfig, redis: createRedis(testRedisUrl), subscriber });
+  const gateway = await buildGatewayApp({ config: gatewayConfig, redis: createRedis(testRedisUrl), subscriber: createRedis(testRedisUrl, 'subscriber') });
   await gateway.ready();
   // The access-change subscription must be live before tests rely on invalidation.
-  await new Promise<void>((resolve) => (subscriber.status === 'ready' ? resolve() : subscriber.once('ready', () => resolve())));
+  const probe = new Redis(testRedisUrl);
+  await eventually(async () => ((await probe.pubsub('NUMSUB', accessChangedChannel(queuePrefix)))[1] === 1 ? true : undefined));
+  probe.disconnect();
 
   const call: Stack['call'] = ({ token, headers, ...rest }) =>
     gateway.inject({ ...rest, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
