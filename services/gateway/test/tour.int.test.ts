@@ -73,5 +73,10 @@ describe('when a client asks for the platform endpoints', () => {
     expect(docs.body).toContain('swagger');
     const metrics = await stack.call({ method: 'GET', url: '/api/metrics' });
     expect(metrics.body).toContain('hexa_http_request_duration_seconds');
+    // Each service exposes its own; workspaces adds the depth of the queues its outbox feeds and the outbox lag.
+    const workspacesMetrics = (await stack.workspaces.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(workspacesMetrics).toMatch(/^hexa_queue_jobs\{queue="membership",state="waiting",service="workspaces"\} \d+$/m);
+    expect(workspacesMetrics).toMatch(/^hexa_queue_jobs\{queue="databases",state="failed",service="workspaces"\} \d+$/m);
+    expect(workspacesMetrics).toMatch(/^hexa_outbox_lag_seconds\{service="workspaces"\} [\d.]+$/m);
   });
 });
