@@ -16,10 +16,10 @@ const worker = createWorker('membership', membershipProcessors(memberships), {
 });
 worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, err: error }, 'job failed'));
 worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name }, 'job completed'));
-log.info('membership worker started');
-
+// Signal handling goes in before anything announces that the worker runs.
 closeOnSignal(async () => {
   await worker.close();
   await db.destroy();
   redis.disconnect();
 }, (message) => log.info(message));
+log.info('membership worker started');

@@ -10,11 +10,12 @@ const log = pino(loggerOptions('workspaces-worker', config.LOG_LEVEL));
 const db = createDatabase<WorkspacesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
 const redis = createRedis(config.REDIS_URL);
 const outbox = createWorkspacesRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
-outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
-log.info('workspaces outbox relay started');
-
+// Signal handling goes in before anything announces that the worker runs.
 closeOnSignal(async () => {
   await outbox.close();
   await db.destroy();
   redis.disconnect();
 }, (message) => log.info(message));
+
+outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
+log.info('workspaces outbox relay started');
