@@ -6,6 +6,7 @@ import { listOperations, type OperationId, type OperationsOf, type ParamsOf, typ
 import { AppError, httpError, toProblem, type FieldError } from './errors.js';
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
+import { within } from './within.js';
 import { internalTokenHeader, verifyInternalToken, type Caller } from './internal-token.js';
 
 declare module 'fastify' {
@@ -165,17 +166,11 @@ const readinessTimeoutMs = 2000;
 export async function checkReadiness(checks: Record<string, () => Promise<void>>): Promise<{ status: 'ready' | 'unavailable'; checks: Record<string, 'up' | 'down'> }> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), readinessTimeoutMs);
-      });
       try {
-        await Promise.race([check(), timeout]);
+        await within(readinessTimeoutMs, check());
         return [name, 'up'] as const;
       } catch {
         return [name, 'down'] as const;
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );

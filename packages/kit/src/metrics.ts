@@ -1,20 +1,8 @@
 import { Registry, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
+import { within } from './within.js';
 
 /** How long a scrape waits for one gauge's dependency (a BullMQ queue waits for Redis forever otherwise). */
 const gaugeReadTimeoutMs = 1000;
-
-/** Rejects when `work` has not settled within `ms`; clears its timer either way. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * One Prometheus registry per process, with request latencies; services add

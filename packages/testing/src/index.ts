@@ -81,6 +81,16 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   throw new Error(`Condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+/** Waits until exactly one connection is subscribed to `channel` on the test Redis. */
+export async function subscribed(channel: string): Promise<void> {
+  const redis = new Redis(testRedisUrl);
+  try {
+    await eventually(async () => ((await redis.pubsub('NUMSUB', channel))[1] === 1 ? true : undefined));
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** A fresh Ed25519 key pair in PEM, as the start command generates for development. */
 export function generateSigningKeys(): { privateKey: string; publicKey: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

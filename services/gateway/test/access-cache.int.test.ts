@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { accessChangedChannel, createRedis } from '@hexa/kit';
-import { eventually, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
+import { eventually, subscribed, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
 import { AccessCache, type Access } from '../src/access-cache.js';
 
 const memberAccess: Access = { organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: 'VIEWER' };
@@ -20,7 +20,7 @@ afterEach(() => {
 /** Resolves once the subscriber is connected and subscribed to the channel. */
 async function listening(cache: AccessCache): Promise<void> {
   cache.listen(subscriber, prefix);
-  await eventually(async () => ((await publisher.pubsub('NUMSUB', accessChangedChannel(prefix)))[1] === 1 ? true : undefined));
+  await subscribed(accessChangedChannel(prefix));
 }
 
 describe('when membership announces that a user\'s access changed', () => {
@@ -60,7 +60,7 @@ describe('when the subscription to announcements is lost and comes back', () => 
     subscriber.disconnect(true); // drop the connection; ioredis reconnects and subscribes again
     await eventually(async () => (cache.get('user-a', 'malaria') === undefined ? true : undefined));
 
-    await eventually(async () => ((await publisher.pubsub('NUMSUB', accessChangedChannel(prefix)))[1] === 1 ? true : undefined));
+    await subscribed(accessChangedChannel(prefix));
     cache.set('user-b', 'malaria', memberAccess);
     await publisher.publish(accessChangedChannel(prefix), 'user-b');
     await eventually(async () => (cache.get('user-b', 'malaria') === undefined ? true : undefined));

@@ -1,7 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { Redis } from 'ioredis';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
-import { dropSchema, eventually, generateSigningKeys, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { dropSchema, generateSigningKeys, subscribed, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
@@ -59,9 +58,7 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
   const gateway = await buildGatewayApp({ config: gatewayConfig, redis: createRedis(testRedisUrl), subscriber: createRedis(testRedisUrl, 'subscriber') });
   await gateway.ready();
   // The access-change subscription must be live before tests rely on invalidation.
-  const probe = new Redis(testRedisUrl);
-  await eventually(async () => ((await probe.pubsub('NUMSUB', accessChangedChannel(queuePrefix)))[1] === 1 ? true : undefined));
-  probe.disconnect();
+  await subscribed(accessChangedChannel(queuePrefix));
 
   const call: Stack['call'] = ({ token, headers, ...rest }) =>
     gateway.inject({ ...rest, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
