@@ -35,20 +35,35 @@ function writeSecret(path: string, content: string): void {
   chmodSync(path, 0o600);
 }
 
-const internalSecretFile = join(stateDir, 'internal-secret');
-if (!existsSync(internalSecretFile)) writeSecret(internalSecretFile, `${randomBytes(48).toString('base64url')}\n`);
+/** An Ed25519 key pair kept in two files; the halves only make sense together, so a missing one makes a new pair. */
+function keyPair(privateKeyFile: string, publicKeyFile: string): { privateKey: string; publicKey: string } {
+  if (!existsSync(privateKeyFile) || !existsSync(publicKeyFile)) {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeSecret(privateKeyFile, privateKey);
+    writeSecret(publicKeyFile, publicKey);
+  }
+  return { privateKey: readFileSync(privateKeyFile, 'utf8'), publicKey: readFileSync(publicKeyFile, 'utf8') };
+}
 
+// Access tokens: membership signs them, the gateway verifies them.
 const jwtPrivateKeyFile = join(stateDir, 'jwt-private.pem');
 const jwtPublicKeyFile = join(stateDir, 'jwt-public.pem');
-// The two halves only make sense together: if either is missing, make a new pair.
-if (!existsSync(jwtPrivateKeyFile) || !existsSync(jwtPublicKeyFile)) {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  writeSecret(jwtPrivateKeyFile, privateKey);
-  writeSecret(jwtPublicKeyFile, publicKey);
-}
+keyPair(jwtPrivateKeyFile, jwtPublicKeyFile);
+
+// Internal tokens: each service signs with its own key; every service knows every public key.
+const serviceNames = ['gateway', 'membership', 'workspaces'] as const;
+type ServiceName = (typeof serviceNames)[number];
+const keysDir = join(stateDir, 'service-keys');
+mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+const servicePrivateKeyFile = (service: ServiceName) => join(keysDir, `${service}-private.pem`);
+const servicePublicKeysFile = join(keysDir, 'public-keys.json');
+const servicePublicKeys = Object.fromEntries(
+  serviceNames.map((service) => [service, keyPair(servicePrivateKeyFile(service), join(keysDir, `${service}-public.pem`)).publicKey]),
+);
+writeFileSync(servicePublicKeysFile, `${JSON.stringify(servicePublicKeys, null, 2)}\n`);
 
 interface Owner {
   email: string;
@@ -93,7 +108,7 @@ const commonEnv: NodeJS.ProcessEnv = {
   DATABASE_URL: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/hexa',
   REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
   HEXA_QUEUE_PREFIX: process.env.HEXA_QUEUE_PREFIX || 'hexa',
-  HEXA_INTERNAL_SECRET_FILE: internalSecretFile,
+  HEXA_SERVICE_PUBLIC_KEYS_FILE: servicePublicKeysFile,
   HEXA_JWT_PRIVATE_KEY_FILE: jwtPrivateKeyFile,
   HEXA_JWT_PUBLIC_KEY_FILE: jwtPublicKeyFile,
   LOG_LEVEL: process.env.LOG_LEVEL || 'info',
@@ -102,12 +117,13 @@ const commonEnv: NodeJS.ProcessEnv = {
   HOST: '127.0.0.1',
 };
 
-const services: { name: string; file: string; env?: NodeJS.ProcessEnv }[] = [
-  { name: 'membership', file: 'services/membership/src/server.ts', env: { PORT: '8081' } },
-  { name: 'membership-worker', file: 'services/membership/src/worker.ts' },
-  { name: 'workspaces', file: 'services/workspaces/src/server.ts', env: { PORT: '8082' } },
-  { name: 'workspaces-worker', file: 'services/workspaces/src/worker.ts' },
-  { name: 'gateway', file: 'services/gateway/src/server.ts', env: { PORT: gatewayPort, HOST: gatewayHost } },
+const withKey = (service: ServiceName, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HEXA_SERVICE_KEY_FILE: servicePrivateKeyFile(service), ...env });
+const services: { name: string; file: string; env: NodeJS.ProcessEnv }[] = [
+  { name: 'membership', file: 'services/membership/src/server.ts', env: withKey('membership', { PORT: '8081' }) },
+  { name: 'membership-worker', file: 'services/membership/src/worker.ts', env: withKey('membership') },
+  { name: 'workspaces', file: 'services/workspaces/src/server.ts', env: withKey('workspaces', { PORT: '8082' }) },
+  { name: 'workspaces-worker', file: 'services/workspaces/src/worker.ts', env: withKey('workspaces') },
+  { name: 'gateway', file: 'services/gateway/src/server.ts', env: withKey('gateway', { PORT: gatewayPort, HOST: gatewayHost }) },
 ];
 const nameWidth = Math.max(...services.map((service) => service.name.length));
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { permissionMatrix, type Permission } from './permissions.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -14,10 +15,18 @@ export interface ContractOperation {
   path: string;
   /** The same path in Fastify's form: `/workspaces/:slug`. */
   routePath: string;
+  /** `GET /workspaces/{slug}`: what an internal token is minted for. */
+  signature: string;
   service: ServiceName;
   tags: string[];
   /** True when the operation needs no access token (`security: []`). */
   isPublic: boolean;
+  /** True for service-to-service operations (`x-internal`), which the gateway never serves. */
+  internal: boolean;
+  /** The services allowed to call it: `x-callers` of an internal operation; the gateway for every other. */
+  callers: ServiceName[];
+  /** The matrix permission a workspace-scoped operation needs (`x-permission`). */
+  permission?: Permission;
   /** False when the body may be left out (it then counts as `{}`). */
   bodyRequired: boolean;
   schema: {
@@ -49,7 +58,12 @@ export function dereference<T>(node: T, root: unknown): T {
     const { $ref: _ref, ...siblings } = record;
     return { ...(dereference(target, root) as object), ...dereference(siblings, root) } as T;
   }
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, dereference(value, root)])) as T;
+  return Object.fromEntries(
+    Object.entries(record)
+      // `x-…` annotations are documentation; validators in strict mode must not see them.
+      .filter(([key]) => !key.startsWith('x-'))
+      .map(([key, value]) => [key, dereference(value, root)]),
+  ) as T;
 }
 
 interface RawParameter { name: string; in: string; required?: boolean; schema: JsonSchema }
@@ -58,10 +72,16 @@ interface RawOperation {
   tags?: string[];
   security?: unknown[];
   'x-service'?: string;
-  parameters?: RawParameter[];
+  'x-internal'?: boolean;
+  'x-callers'?: string[];
+  'x-permission'?: string;
+  parameters?: (RawParameter | { $ref: string })[];
   requestBody?: { required?: boolean; content?: Record<string, { schema: JsonSchema }> };
   responses?: Record<string, { content?: Record<string, { schema: JsonSchema }> }>;
 }
+type RawPaths = Record<string, Record<string, RawOperation>>;
+
+const methods: readonly string[] = ['get', 'post', 'put', 'patch', 'delete'];
 
 function parameterSchema(parameters: RawParameter[], location: string): JsonSchema | undefined {
   const selected = parameters.filter((parameter) => parameter.in === location);
@@ -88,19 +108,21 @@ export function componentSchema(name: string, raw: Record<string, unknown> = loa
   return dereference(schema, raw);
 }
 
-/** Every operation of the document, resolved. */
+/** Every operation of the document, resolved; internal operations included. */
 export function listOperations(raw: Record<string, unknown> = loadDocument()): ContractOperation[] {
-  const document = dereference(raw, raw) as { paths: Record<string, Record<string, RawOperation>> };
+  const paths = (raw as { paths: RawPaths }).paths;
   const operations: ContractOperation[] = [];
-  for (const [path, item] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(item)) {
-      if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
-      const service = operation['x-service'];
-      if (!operation.operationId) throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, rawOperation] of Object.entries(item)) {
+      if (!methods.includes(method)) continue;
+      const operation = dereference(rawOperation, raw);
+      const service = rawOperation['x-service'];
+      if (!rawOperation.operationId) throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
       if (!serviceNames.includes(service as ServiceName)) {
-        throw new Error(`${operation.operationId} has x-service ${String(service)}; expected one of ${serviceNames.join(', ')}`);
+        throw new Error(`${rawOperation.operationId} has x-service ${String(service)}; expected one of ${serviceNames.join(', ')}`);
       }
-      const parameters = operation.parameters ?? [];
+      const internal = rawOperation['x-internal'] === true;
+      const parameters = (operation.parameters ?? []) as RawParameter[];
       const body = operation.requestBody?.content?.['application/json']?.schema;
       const response: Record<string, JsonSchema> = {};
       for (const [status, answer] of Object.entries(operation.responses ?? {})) {
@@ -108,15 +130,20 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         // Only successful answers are serialised by schema; problems have their own handler.
         if (schema && status.startsWith('2')) response[status] = schema;
       }
+      const permission = rawOperation['x-permission'];
       operations.push({
-        operationId: operation.operationId,
+        operationId: rawOperation.operationId,
         method: method as HttpMethod,
         path,
         routePath: path.replace(/\{(\w+)\}/g, ':$1'),
+        signature: `${method.toUpperCase()} ${path}`,
         service: service as ServiceName,
-        tags: operation.tags ?? [],
-        isPublic: Array.isArray(operation.security) && operation.security.length === 0,
-        bodyRequired: operation.requestBody?.required === true,
+        tags: rawOperation.tags ?? [],
+        isPublic: !internal && Array.isArray(rawOperation.security) && rawOperation.security.length === 0,
+        internal,
+        callers: internal ? ((rawOperation['x-callers'] ?? []) as ServiceName[]) : ['gateway'],
+        ...(permission ? { permission: permission as Permission } : {}),
+        bodyRequired: rawOperation.requestBody?.required === true,
         schema: {
           ...(body ? { body } : {}),
           ...(parameterSchema(parameters, 'query') ? { querystring: parameterSchema(parameters, 'query') } : {}),
@@ -127,4 +154,96 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
     }
   }
   return operations;
+}
+
+/** The payload schema of each job of each queue (`x-jobs`), resolved. */
+export function listJobs(raw: Record<string, unknown> = loadDocument()): { queue: string; name: string; schema: JsonSchema }[] {
+  const jobs = (raw as { 'x-jobs'?: Record<string, Record<string, JsonSchema>> })['x-jobs'] ?? {};
+  return Object.entries(jobs).flatMap(([queue, byName]) =>
+    Object.entries(byName).map(([name, schema]) => ({ queue, name, schema: dereference(schema, raw) })),
+  );
+}
+
+const isInternal = (node: unknown): boolean => (node as { 'x-internal'?: unknown } | undefined)?.['x-internal'] === true;
+
+/**
+ * The document the gateway serves: internal operations, tags, schemas and the
+ * job contract are left out.
+ */
+export function publicDocument(raw: Record<string, unknown> = loadDocument()): Record<string, unknown> {
+  const { 'x-jobs': _jobs, ...rest } = raw as { 'x-jobs'?: unknown; paths: RawPaths; tags?: unknown[]; components: { schemas: Record<string, unknown> } };
+  const paths = Object.fromEntries(
+    Object.entries(rest.paths)
+      .map(([path, item]) => [path, Object.fromEntries(Object.entries(item).filter(([, operation]) => !isInternal(operation)))] as const)
+      .filter(([, item]) => Object.keys(item).length > 0),
+  );
+  const schemas = Object.fromEntries(Object.entries(rest.components.schemas).filter(([, schema]) => !isInternal(schema)));
+  return { ...rest, tags: (rest.tags ?? []).filter((tag) => !isInternal(tag)), paths, components: { ...rest.components, schemas } };
+}
+
+/** Object schemas that accept unknown fields, by location, for the contract's strict-input rule. */
+function openObjects(schema: unknown, at: string): string[] {
+  if (schema === null || typeof schema !== 'object') return [];
+  if (Array.isArray(schema)) return schema.flatMap((item, index) => openObjects(item, `${at}/${index}`));
+  const record = schema as Record<string, unknown>;
+  const own = record.type === 'object' && record.additionalProperties === undefined && record.unevaluatedProperties === undefined ? [at] : [];
+  return [...own, ...Object.entries(record).flatMap(([key, value]) => openObjects(value, `${at}/${key}`))];
+}
+
+/**
+ * What the document breaks of the platform's rules, beyond OpenAPI itself:
+ * every workspace-scoped operation declares a permission of the matrix; every
+ * internal operation names its callers; every input object is closed.
+ */
+export function contractProblems(raw: Record<string, unknown> = loadDocument()): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const operation of listOperations(raw)) {
+    const name = `${operation.operationId} (${operation.signature})`;
+    if (ids.has(operation.operationId)) problems.push(`${name}: operationId is used twice`);
+    ids.add(operation.operationId);
+    if (operation.internal !== operation.path.startsWith('/internal/')) problems.push(`${name}: x-internal operations live under /internal/, and only they`);
+    if (operation.permission !== undefined && !Object.hasOwn(permissionMatrix, operation.permission)) {
+      problems.push(`${name}: x-permission ${operation.permission} is not a permission of the matrix`);
+    }
+    if (!operation.internal && operation.path.includes('{slug}') && operation.permission === undefined) {
+      problems.push(`${name}: a workspace-scoped operation must declare x-permission`);
+    }
+    if (operation.internal && operation.permission !== undefined) problems.push(`${name}: an internal operation is called by services; x-permission means nothing there`);
+    if (operation.internal && (operation.callers.length === 0 || operation.callers.some((caller) => !serviceNames.includes(caller)))) {
+      problems.push(`${name}: an internal operation must list its callers (x-callers) among ${serviceNames.join(', ')}`);
+    }
+    for (const [part, schema] of Object.entries({ body: operation.schema.body, query: operation.schema.querystring, params: operation.schema.params })) {
+      for (const at of openObjects(schema, part)) problems.push(`${name}: ${at} accepts unknown fields; set additionalProperties: false`);
+    }
+  }
+  for (const job of listJobs(raw)) {
+    for (const at of openObjects(job.schema, 'payload')) problems.push(`job ${job.queue}/${job.name}: ${at} accepts unknown fields`);
+  }
+  return problems;
+}
+
+let byId: Map<string, ContractOperation> | undefined;
+
+/** One operation of the committed document by its id (read once per process). */
+export function getOperation(operationId: string): ContractOperation {
+  byId ??= new Map(listOperations().map((operation) => [operation.operationId, operation]));
+  const operation = byId.get(operationId);
+  if (!operation) throw new Error(`The contract has no operation ${operationId}`);
+  return operation;
+}
+
+/**
+ * Fills a path template with its parameters, each percent-encoded, so that a
+ * value can never add a segment (`..`, `/`, `\`) to the path.
+ *
+ * @example
+ * fillPath('/workspaces/{slug}', { slug: 'a/b' }) // '/workspaces/a%2Fb'
+ */
+export function fillPath(template: string, params: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    const value = params[name];
+    if (value === undefined || value === null || value === '') throw new Error(`Path parameter ${name} is missing`);
+    return encodeURIComponent(String(value));
+  });
 }

@@ -21,6 +21,8 @@ const editors = ['EDITOR', 'ADMIN'] as const;
 const admins = ['ADMIN'] as const;
 
 export const permissionMatrix = {
+  // Every role sees the workspace it belongs to: its page, settings and members (implicit in the manual).
+  'workspace:read': { description: 'workspace: see it, its home page and its settings', roles: all },
   'files:read': { description: 'files: read and download', roles: all },
   'files:write': { description: 'files: write', roles: editors },
   'database:view-content': { description: 'database: view content', roles: all },

@@ -30,6 +30,9 @@ export type ParamsOf<Op extends OperationId> = operations[Op]['parameters'] exte
   ? NonNullable<P>
   : never;
 
+/** The body of an operation's successful answer. */
+export type SuccessBody<Op extends OperationId> = SuccessOf<Op>['body'];
+
 /** Successful answers of an operation as `{ status, body }` pairs. */
 export type SuccessOf<Op extends OperationId> = {
   [S in keyof operations[Op]['responses'] & number]: S extends 200 | 201 | 202 | 204

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { serviceNames, type ServiceName } from '@hexa/contract';
 
 /**
  * One field of a service's configuration, read from the environment, or
@@ -83,6 +84,27 @@ export function oneOf<const T extends string>(description: string, values: reado
   };
 }
 
+/** A JSON object of SPKI PEM public keys by service name: `{"gateway": "-----BEGIN PUBLIC KEY-----…"}`. */
+export function publicKeys(description: string): ConfigField<Partial<Record<ServiceName, string>>> {
+  return {
+    description,
+    parse(raw) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return fail('must be a JSON object of PEM public keys by service name');
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail('must be a JSON object of PEM public keys by service name');
+      for (const [name, key] of Object.entries(parsed as Record<string, unknown>)) {
+        if (!serviceNames.includes(name as ServiceName)) fail(`names an unknown service ${JSON.stringify(name)}`);
+        if (typeof key !== 'string' || !key.includes('BEGIN PUBLIC KEY')) fail(`key of ${name} must be an SPKI PEM public key`);
+      }
+      return parsed as Partial<Record<ServiceName, string>>;
+    },
+  };
+}
+
 /**
  * Reads and validates every field at once and fails fast with one readable
  * message that names each problem.
@@ -127,7 +149,8 @@ export const commonConfig = {
   DATABASE_URL: url('PostgreSQL of the platform', { protocols: ['postgres', 'postgresql'], default: 'postgres://postgres@127.0.0.1:5432/hexa', secret: true }),
   REDIS_URL: url('Redis for queues and cache invalidation', { protocols: ['redis', 'rediss'], default: 'redis://127.0.0.1:6379', secret: true }),
   HEXA_QUEUE_PREFIX: str('prefix of every Redis key the platform writes', { default: 'hexa', pattern: /^[a-z][a-z0-9_-]{0,40}$/ }),
-  HEXA_INTERNAL_SECRET: str('shared secret that signs internal tokens between services', { secret: true, minLength: 32 }),
+  HEXA_SERVICE_KEY: str("this service's own Ed25519 private key (PKCS8 PEM); it signs the internal tokens the service sends", { secret: true, pattern: /BEGIN PRIVATE KEY/ }),
+  HEXA_SERVICE_PUBLIC_KEYS: publicKeys('public keys of every service (JSON object of SPKI PEM by service name); they verify the internal tokens this service receives'),
 } as const;
 
 /** Schema names are generated or configured, then quoted; this keeps them plain. */

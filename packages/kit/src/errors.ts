@@ -8,6 +8,8 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   malformed_body: { status: 400, title: 'The request body cannot be read' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   body_too_large: { status: 413, title: 'The request body is too large' },
+  uri_too_long: { status: 414, title: 'The request URI is too long' },
+  request_headers_too_large: { status: 431, title: 'The request headers are too large' },
   unauthenticated: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'The token is not valid' },
   token_expired: { status: 401, title: 'The token has expired' },
@@ -20,6 +22,7 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   email_taken: { status: 409, title: 'That e-mail address is already in use' },
   too_many_requests: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'A dependency is unavailable' },
+  bad_gateway: { status: 502, title: 'A service behind the gateway answered something unreadable' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

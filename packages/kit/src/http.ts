@@ -1,13 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
-import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
+import { Ajv2020, type ErrorObject, type Options as AjvOptions } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { listOperations, type OperationId, type OperationsOf, type ParamsOf, type QueryOf, type RequestBody, type ServiceName, type SuccessOf } from '@hexa/contract';
-import { AppError, httpError, toProblem, type FieldError } from './errors.js';
+import {
+  listOperations,
+  roleHasPermission,
+  type ContractOperation,
+  type OperationId,
+  type OperationsOf,
+  type ParamsOf,
+  type QueryOf,
+  type RequestBody,
+  type ServiceName,
+  type SuccessOf,
+} from '@hexa/contract';
+import { AppError, errorCodes, httpError, toProblem, type FieldError } from './errors.js';
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
 import { within } from './within.js';
-import { internalTokenHeader, verifyInternalToken, type Caller } from './internal-token.js';
+import { internalTokenHeader, type Caller, type InternalTokens, type UserCaller } from './internal-token.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,12 +28,14 @@ declare module 'fastify' {
 }
 
 // ajv-formats ships CommonJS with a default export under `default`.
-const formatsModule = addFormatsModule as unknown as { default?: (ajv: Ajv) => Ajv } & ((ajv: Ajv) => Ajv);
+const formatsModule = addFormatsModule as unknown as { default?: (ajv: Ajv2020) => Ajv2020 } & ((ajv: Ajv2020) => Ajv2020);
 const addFormats = formatsModule.default ?? formatsModule;
 
-const sharedAjvOptions: AjvOptions = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false };
-function buildAjv(coerceTypes: boolean): Ajv {
-  const ajv = new Ajv({ ...sharedAjvOptions, coerceTypes });
+// The contract is OpenAPI 3.1, whose schemas are JSON Schema 2020-12; strict
+// mode refuses a schema with an unknown keyword instead of ignoring it.
+const sharedAjvOptions: AjvOptions = { allErrors: true, useDefaults: true, removeAdditional: false, strict: true, strictRequired: false };
+function buildAjv(coerceTypes: boolean): Ajv2020 {
+  const ajv = new Ajv2020({ ...sharedAjvOptions, coerceTypes });
   addFormats(ajv);
   return ajv;
 }
@@ -29,6 +43,17 @@ function buildAjv(coerceTypes: boolean): Ajv {
 // path parameters are text, so they are coerced (`?page=2` → 2).
 const bodyAjv = buildAjv(false);
 const textAjv = buildAjv(true);
+
+/**
+ * A validator for a schema of the contract outside an HTTP route (job
+ * payloads): same dialect, same strictness.
+ *
+ * @example
+ * const validate = compileSchema(jobSchema); if (!validate(payload)) …
+ */
+export function compileSchema(schema: Record<string, unknown>) {
+  return bodyAjv.compile(schema);
+}
 
 /** Request ids are accepted from the caller when they look like one, else generated. */
 const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -47,19 +72,28 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Where /healthz, /readyz and /metrics live (the gateway serves them under `/api`). */
   platformPrefix?: string;
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe (the gateway behind a load balancer). */
+  trustProxy?: boolean | string;
 }
 
 function fieldOf(error: ErrorObject, part: string): string {
   const base = error.instancePath ? `${part}${error.instancePath}` : part;
   if (error.keyword === 'additionalProperties') return `${base}/${String(error.params.additionalProperty)}`;
+  if (error.keyword === 'unevaluatedProperties') return `${base}/${String(error.params.unevaluatedProperty)}`;
   if (error.keyword === 'required') return `${base}/${String(error.params.missingProperty)}`;
   return base;
 }
 
 function messageOf(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') return `unknown field "${String(error.params.additionalProperty)}"`;
+  if (error.keyword === 'unevaluatedProperties') return `unknown field "${String(error.params.unevaluatedProperty)}"`;
   if (error.keyword === 'required') return `"${String(error.params.missingProperty)}" is required`;
   return error.message ?? 'is not valid';
+}
+
+/** Field errors of a failed validation, as problem+json `errors`. */
+export function fieldErrors(errors: ErrorObject[], part: string): FieldError[] {
+  return errors.map((item) => ({ field: fieldOf(item, part), message: messageOf(item) }));
 }
 
 /** Maps anything thrown inside a request to a problem+json error, never leaking internals. */
@@ -67,8 +101,7 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError & { validation?: ErrorObject[]; validationContext?: string };
   if (Array.isArray(fastifyError.validation)) {
-    const part = fastifyError.validationContext ?? 'body';
-    const errors: FieldError[] = fastifyError.validation.map((item) => ({ field: fieldOf(item, part), message: messageOf(item) }));
+    const errors = fieldErrors(fastifyError.validation, fastifyError.validationContext ?? 'body');
     return httpError('invalid_input', errors.map((item) => `${item.field}: ${item.message}`).join('; '), { errors });
   }
   switch (fastifyError.code) {
@@ -80,6 +113,10 @@ export function toAppError(error: unknown): AppError {
       return httpError('malformed_body', 'The body is empty but the content type says JSON.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return httpError('malformed_body', 'The body is not valid JSON.');
+    case 'FST_ERR_BAD_URL':
+      return httpError('invalid_input', 'The URL is not valid (a malformed percent-encoding?).');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return httpError('uri_too_long', 'A part of the path is longer than any valid value.');
     default:
       break;
   }
@@ -103,13 +140,29 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     .code(error.status)
     .type('application/problem+json')
     .serializer(JSON.stringify)
-    .send(toProblem(error, request.id, request.url));
+    .send(toProblem(error, request.id, request.url.split('?')[0]));
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers or a
+ * query string too large, a malformed request line) also get a problem+json.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const appError = error.code === 'HPE_HEADER_OVERFLOW' ? httpError('request_headers_too_large') : httpError('invalid_input', 'The request cannot be parsed.');
+  const body = JSON.stringify(toProblem(appError));
+  socket.end(
+    `HTTP/1.1 ${appError.status} ${errorCodes[appError.code].title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
  * Builds a Fastify app with the platform's conventions: request ids, logging
- * with redaction, strict validation, problem+json errors, metrics, health and
- * readiness. Routes are added by the caller.
+ * with redaction, strict validation, problem+json errors (the framework's
+ * own included), metrics, health and readiness. Routes are added by the caller.
  */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const metrics = options.metrics ?? new Metrics(options.service);
@@ -124,6 +177,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(request, reply, toAppError(error));
+    },
   });
 
   // JSON only: a text/plain body is refused (415) rather than read as a string.
@@ -178,13 +236,6 @@ export async function checkReadiness(checks: Record<string, () => Promise<void>>
   return { status: Object.values(result).every((state) => state === 'up') ? 'ready' : 'unavailable', checks: result };
 }
 
-/** Verifies the internal token of a request and remembers the caller on it. */
-export async function authenticate(request: FastifyRequest, secret: string, service: string): Promise<Caller> {
-  const header = request.headers[internalTokenHeader];
-  request.caller = await verifyInternalToken(secret, typeof header === 'string' ? header : undefined, service);
-  return request.caller;
-}
-
 /** What a handler of an operation receives: validated, typed input and the verified caller. */
 export interface OperationContext<Op extends OperationId> {
   body: RequestBody<Op>;
@@ -202,16 +253,41 @@ export type OperationHandler<Op extends OperationId> = (context: OperationContex
 export type OperationHandlers<S extends ServiceName> = { [Op in OperationsOf<S>]: OperationHandler<Op> };
 
 /**
+ * Who may pass, before any input is read: an internal operation needs a
+ * service caller; a workspace operation needs a user
+ * whose resolved role in the addressed workspace grants the operation's
+ * permission (non-member 404, member without it 403); any other user
+ * operation needs a signed-in user.
+ */
+export function authorize(operation: Pick<ContractOperation, 'isPublic' | 'internal' | 'permission'>, caller: Caller, params: Record<string, unknown>): void {
+  if (operation.internal) {
+    if (caller.kind !== 'service') throw httpError('forbidden', 'Internal operations are for services only.');
+    return;
+  }
+  if (operation.isPublic) return;
+  if (caller.kind !== 'user') throw httpError('unauthenticated');
+  if (operation.permission === undefined) return;
+  const workspace = caller.workspace;
+  // Unknown and not-yours look the same from outside.
+  if (!workspace || workspace.slug !== params.slug) throw httpError('workspace_not_found');
+  if (!roleHasPermission(workspace.role, operation.permission)) {
+    throw httpError('forbidden', `Your role in this workspace (${workspace.role}) does not grant ${operation.permission}.`);
+  }
+}
+
+/**
  * Registers the contract's operations for `service`, validated and serialised
- * by the document's schemas, each behind the internal-token check. Throws at
- * boot when an operation has no handler or a handler no operation.
+ * by the document's schemas. Before any input is read, each checks the
+ * internal token (issuer's key, audience, the operation it was minted for, an
+ * issuer the operation allows) and the caller's permission (`authorize`).
+ * Throws at boot when an operation has no handler or a handler no operation.
  *
  * @example
- * bindOperations(app, { service: 'workspaces', internalSecret, handlers: { createWorkspace: async ({ body, caller }) => ({ status: 201, body: … }) } });
+ * bindOperations(app, { service: 'workspaces', tokens, handlers: { createWorkspace: async ({ body, caller }) => ({ status: 201, body: … }) } });
  */
 export function bindOperations<S extends ServiceName>(
   app: FastifyInstance,
-  options: { service: S; internalSecret: string; handlers: OperationHandlers<S> },
+  options: { service: S; tokens: InternalTokens; handlers: OperationHandlers<S> },
 ): void {
   type AnyResult = { status: number; body?: unknown; headers?: Record<string, string> };
   const handlers = options.handlers as unknown as Record<string, (context: OperationContext<never>) => Promise<AnyResult>>;
@@ -227,11 +303,13 @@ export function bindOperations<S extends ServiceName>(
       method: operation.method.toUpperCase() as 'GET',
       url: operation.routePath,
       schema: operation.schema as FastifySchema,
-      // Authenticate before the body is validated: an outsider learns nothing about the schema.
+      // Authenticate before the body is read: an outsider learns nothing about the schema.
       onRequest: async (request) => {
-        await authenticate(request, options.internalSecret, options.service);
+        const header = request.headers[internalTokenHeader];
+        request.caller = options.tokens.verify(typeof header === 'string' ? header : undefined, operation);
       },
       preValidation: async (request) => {
+        authorize(operation, request.caller!, request.params as Record<string, unknown>);
         if (!operation.bodyRequired && (request.body === undefined || request.body === null)) request.body = {};
       },
       handler: async (request, reply) => {
@@ -252,7 +330,7 @@ export function bindOperations<S extends ServiceName>(
 }
 
 /** Requires a signed-in user; anonymous or service callers get 401. */
-export function requireUser(caller: Caller): Extract<Caller, { kind: 'user' }> {
+export function requireUser(caller: Caller): UserCaller {
   if (caller.kind !== 'user') throw httpError('unauthenticated');
   return caller;
 }

@@ -1,58 +1,116 @@
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import { createDecoder, createSigner, createVerifier, TokenError } from 'fast-jwt';
+import { organizationRoles, serviceNames, workspaceRoles, type OrganizationRole, type ServiceName, type WorkspaceRole } from '@hexa/contract';
 import { httpError } from './errors.js';
 
 /** The header that carries the internal token from the gateway (or a service) to a service. */
 export const internalTokenHeader = 'x-hexa-internal';
 
-/** Why a service may trust a request: who the caller is, as resolved by the gateway. */
-export type Caller =
-  | { kind: 'anonymous' }
-  | { kind: 'service'; service: string }
-  | {
-      kind: 'user';
-      userId: string;
-      organizationRole: OrganizationRole;
-      /** True when the user is Admin of at least one workspace. */
-      adminSomewhere: boolean;
-      /** The caller's effective role in the addressed workspace, when the path names one. */
-      workspace?: { slug: string; role: WorkspaceRole; source: 'member' | 'organization' };
-    };
-
-/** Internal tokens live just long enough for one hop. */
-const internalTokenLifetimeSeconds = 60;
-
-const encoder = new TextEncoder();
-
-/**
- * Signs the short-lived token a service verifies before answering.
- *
- * @example
- * const token = await signInternalToken(secret, { issuer: 'gateway', audience: 'workspaces', caller });
- */
-export async function signInternalToken(secret: string, options: { issuer: string; audience: string; caller: Caller }): Promise<string> {
-  return new SignJWT({ caller: options.caller })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(options.issuer)
-    .setAudience(options.audience)
-    .setIssuedAt()
-    .setExpirationTime(`${internalTokenLifetimeSeconds}s`)
-    .sign(encoder.encode(secret));
+/** A caller signed in as a user, as the gateway verified and resolved them. */
+export interface UserCaller {
+  kind: 'user';
+  userId: string;
+  organizationRole: OrganizationRole;
+  /** True when the user is Admin of at least one workspace. */
+  adminSomewhere: boolean;
+  /** The caller's effective role in the addressed workspace, when the path names one. */
+  workspace?: { slug: string; role: WorkspaceRole; source: 'member' | 'organization' };
 }
 
-/** Verifies an internal token addressed to `audience`; throws a 401 AppError otherwise. */
-export async function verifyInternalToken(secret: string, token: string | undefined, audience: string): Promise<Caller> {
-  if (!token) throw httpError('unauthenticated', 'This service answers only requests forwarded by the gateway.');
-  try {
-    const { payload } = await jwtVerify(token, encoder.encode(secret), { audience, algorithms: ['HS256'] });
-    const caller = payload.caller as Caller | undefined;
-    if (!caller || typeof caller !== 'object' || !('kind' in caller)) throw httpError('invalid_token');
-    return caller;
-  } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw httpError('token_expired', 'The internal token has expired.');
-    if (error instanceof joseErrors.JOSEError) throw httpError('invalid_token', 'The internal token is not valid.');
-    throw error;
+/** Why a service may trust a request: who the caller is. */
+export type Caller = { kind: 'anonymous' } | { kind: 'service'; service: ServiceName } | UserCaller;
+
+/** Internal tokens live just long enough for one hop. */
+const internalTokenLifetimeMs = 30_000;
+const algorithm = 'EdDSA';
+
+/** What a receiving route knows about itself: the operation and who may call it. */
+export interface InternalOperation {
+  /** `GET /workspaces/{slug}` */
+  signature: string;
+  callers: readonly ServiceName[];
+}
+
+export interface InternalTokens {
+  readonly service: ServiceName;
+  /** Mints a token for one call of one operation of `audience`. */
+  sign(options: { audience: ServiceName; operation: string; caller: Caller }): string;
+  /**
+   * Verifies a token received by this service for `operation`: signed by the
+   * issuer's own key, addressed to this service, minted for this operation,
+   * from a service allowed to call it, with a caller that issuer may name.
+   */
+  verify(token: string | undefined, operation: InternalOperation): Caller;
+}
+
+const isServiceName = (value: unknown): value is ServiceName => serviceNames.includes(value as ServiceName);
+
+function parseCaller(value: unknown, issuer: ServiceName): Caller {
+  const caller = value as (Omit<Partial<UserCaller>, 'kind'> & { kind?: string; service?: unknown }) | null;
+  if (caller === null || typeof caller !== 'object') throw httpError('invalid_token', 'The internal token names no caller.');
+  if (caller.kind === 'service') {
+    // A service speaks for itself only.
+    if (caller.service !== issuer) throw httpError('invalid_token', 'A service token must name its own issuer as the caller.');
+    return { kind: 'service', service: issuer };
   }
+  // Only the gateway verifies access tokens, so only it may speak for a user or an anonymous client.
+  if (issuer !== 'gateway') throw httpError('invalid_token', `The ${issuer} service may not act for a user.`);
+  if (caller.kind === 'anonymous') return { kind: 'anonymous' };
+  if (
+    caller.kind !== 'user' ||
+    typeof caller.userId !== 'string' ||
+    !organizationRoles.includes(caller.organizationRole as OrganizationRole) ||
+    typeof caller.adminSomewhere !== 'boolean' ||
+    (caller.workspace !== undefined &&
+      (typeof caller.workspace?.slug !== 'string' || !workspaceRoles.includes(caller.workspace.role) || !['member', 'organization'].includes(caller.workspace.source)))
+  ) {
+    throw httpError('invalid_token', 'The internal token names a malformed caller.');
+  }
+  return caller as UserCaller;
+}
+
+/**
+ * Each service signs its internal tokens with its own Ed25519 key and holds
+ * every service's public key. A token names its issuer, its audience and the
+ * one operation (method and path template) it was minted for.
+ *
+ * @example
+ * const tokens = createInternalTokens({ service: 'gateway', privateKey, publicKeys });
+ * const token = tokens.sign({ audience: 'workspaces', operation: 'GET /workspaces/{slug}', caller });
+ * // in workspaces: tokens.verify(token, { signature: 'GET /workspaces/{slug}', callers: ['gateway'] })
+ */
+export function createInternalTokens(options: { service: ServiceName; privateKey: string; publicKeys: Partial<Record<ServiceName, string>> }): InternalTokens {
+  const signer = createSigner({ key: options.privateKey, algorithm, iss: options.service, expiresIn: internalTokenLifetimeMs });
+  const decode = createDecoder();
+  const verifiers = new Map(
+    Object.entries(options.publicKeys).map(([issuer, key]) => [
+      issuer,
+      createVerifier({ key: key!, algorithms: [algorithm], allowedIss: issuer, allowedAud: options.service, requiredClaims: ['iss', 'aud', 'exp', 'op'] }),
+    ]),
+  );
+  return {
+    service: options.service,
+    sign: ({ audience, operation, caller }) => signer({ aud: audience, op: operation, caller }),
+    verify(token, operation) {
+      if (!token) throw httpError('unauthenticated', 'This service answers only requests forwarded by the gateway or another service.');
+      let payload: { iss?: unknown; op?: unknown; caller?: unknown };
+      try {
+        const issuer = (decode(token) as { iss?: unknown }).iss;
+        const verifier = typeof issuer === 'string' ? verifiers.get(issuer) : undefined;
+        if (!verifier) throw httpError('invalid_token', 'The internal token comes from an unknown issuer.');
+        payload = verifier(token) as typeof payload;
+      } catch (error) {
+        if (error instanceof TokenError && error.code === TokenError.codes.expired) throw httpError('token_expired', 'The internal token has expired.');
+        if (error instanceof TokenError) throw httpError('invalid_token', 'The internal token is not valid.');
+        throw error;
+      }
+      if (payload.op !== operation.signature) throw httpError('invalid_token', 'The internal token was minted for another operation.');
+      const issuer = payload.iss;
+      if (!isServiceName(issuer)) throw httpError('invalid_token', 'The internal token comes from an unknown issuer.');
+      const caller = parseCaller(payload.caller, issuer);
+      if (!operation.callers.includes(issuer)) throw httpError('forbidden', `The ${issuer} service may not call ${operation.signature}.`);
+      return caller;
+    },
+  };
 }
 
 /** Access tokens: membership signs them (EdDSA), the gateway verifies them; both read these. */

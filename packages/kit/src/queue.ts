@@ -1,6 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions, type ConnectionOptions } from 'bullmq';
-import type { JobContract, JobName, JobPayload, QueueName } from '@hexa/contract';
+import { listJobs, type JobContract, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
 import { AppError } from './errors.js';
+import { compileSchema, fieldErrors } from './http.js';
 
 /** Retries with backoff: a dependency that is down for minutes does not lose the job. */
 export const defaultJobOptions: JobsOptions = {
@@ -52,11 +53,18 @@ export function createWorker<Q extends QueueName>(
   options: QueueOptions & { concurrency?: number },
 ): Worker {
   const byName = processors as unknown as Record<string, (payload: unknown, job: Job, signal?: AbortSignal) => Promise<void>>;
+  const validators = new Map(listJobs().filter((job) => job.queue === name).map((job) => [job.name, compileSchema(job.schema)]));
   const worker = new Worker(
     name,
     async (job, _token, signal) => {
       const processor = byName[job.name];
-      if (!processor) throw new Error(`No processor for ${name}/${job.name}`);
+      const validate = validators.get(job.name);
+      // Neither can be fixed by retrying: the job is refused for good, with the reason.
+      if (!processor || !validate) throw new UnrecoverableError(`The ${name} queue has no job named ${JSON.stringify(job.name)}.`);
+      if (!validate(job.data)) {
+        const problems = fieldErrors(validate.errors ?? [], 'payload').map((error) => `${error.field}: ${error.message}`);
+        throw new UnrecoverableError(`Invalid ${job.name} payload: ${problems.join('; ')}`);
+      }
       try {
         await processor(job.data, job, signal);
       } catch (error) {

@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { serviceNames, type ServiceName } from '@hexa/contract';
+import { createInternalTokens, type InternalTokens } from '@hexa/kit';
 
 /**
  * The test harness: every test file gets its own PostgreSQL schema and its
@@ -8,7 +10,6 @@ import pg from 'pg';
  */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hexa_test';
 export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const testInternalSecret = 'test-internal-secret-that-is-long-enough-0123456789';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
@@ -98,4 +99,24 @@ export function generateSigningKeys(): { privateKey: string; publicKey: string }
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
+}
+
+/** One Ed25519 key pair per service, made once per test file, as `npm start` makes them once per installation. */
+export const serviceKeys = Object.fromEntries(serviceNames.map((service) => [service, generateSigningKeys()])) as Record<ServiceName, { privateKey: string; publicKey: string }>;
+
+/** The configuration that gives `service` its own key and every service's public key. */
+export function serviceKeyEnv(service: ServiceName): { HEXA_SERVICE_KEY: string; HEXA_SERVICE_PUBLIC_KEYS: string } {
+  return {
+    HEXA_SERVICE_KEY: serviceKeys[service].privateKey,
+    HEXA_SERVICE_PUBLIC_KEYS: JSON.stringify(Object.fromEntries(serviceNames.map((name) => [name, serviceKeys[name].publicKey]))),
+  };
+}
+
+/** Internal tokens signed with `service`'s key: a test that speaks as that service. */
+export function tokensOf(service: ServiceName): InternalTokens {
+  return createInternalTokens({
+    service,
+    privateKey: serviceKeys[service].privateKey,
+    publicKeys: Object.fromEntries(serviceNames.map((name) => [name, serviceKeys[name].publicKey])),
+  });
 }

@@ -1,12 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import type { Schemas } from '@hexa/contract';
 import { accessChangedChannel } from '@hexa/kit';
 
-export interface Access {
-  organizationRole: OrganizationRole;
-  adminSomewhere: boolean;
-  workspaceRole: WorkspaceRole | null;
-}
+type Access = Schemas['Access'];
 
 /** Bounds the memory a gateway spends on cached roles. */
 const maxCachedUsers = 10_000;

@@ -2,9 +2,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { actsAsAdminEverywhere, componentSchema, listOperations, loadDocument, type ContractOperation } from '@hexa/contract';
-import { createHttpApp, createServiceClient, httpError, pingRedis, signInternalToken, type Caller } from '@hexa/kit';
-import { AccessCache, type Access } from './access-cache.js';
+import { actsAsAdminEverywhere, fillPath, listOperations, loadDocument, publicDocument, type ContractOperation, type Schemas } from '@hexa/contract';
+import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, type Caller, type UserCaller } from '@hexa/kit';
+import { AccessCache } from './access-cache.js';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
 import { forward } from './proxy.js';
@@ -50,22 +50,22 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const document = loadDocument();
-  const slugSchema = componentSchema('Slug', document) as { pattern: string; maxLength: number };
-  const slugPattern = new RegExp(slugSchema.pattern);
-  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  const served = publicDocument(document);
+  await app.register(swagger, { mode: 'static', specification: { document: served as never } });
   await app.register(swaggerUi, { routePrefix: `${apiPrefix}/docs` });
-  app.get(`${apiPrefix}/openapi.json`, { schema: { hide: true } }, async () => document);
+  app.get(`${apiPrefix}/openapi.json`, { schema: { hide: true } }, async () => served);
 
   const verifyAccessToken = await createAccessTokenVerifier(config.HEXA_JWT_PUBLIC_KEY);
-  const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, secret: config.HEXA_INTERNAL_SECRET, issuer: 'gateway', audience: 'membership' });
+  const tokens = createInternalTokens({ service: 'gateway', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
+  const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
   const cache = new AccessCache(config.ACCESS_CACHE_TTL_MS);
   cache.listen(deps.subscriber, config.HEXA_QUEUE_PREFIX);
 
-  async function resolveAccess(userId: string, slug: string | undefined): Promise<Access> {
+  async function resolveAccess(userId: string, slug: string | undefined): Promise<Schemas['Access']> {
     const cached = cache.get(userId, slug);
     if (cached) return cached;
     try {
-      const access = await membership.request<Access>('GET', `/internal/access/${userId}${slug ? `?workspace=${slug}` : ''}`);
+      const access = await membership.call('getUserAccess', { params: { userId }, query: slug ? { workspace: slug } : {} });
       cache.set(userId, slug, access);
       return access;
     } catch (error) {
@@ -77,11 +77,10 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   async function callerOf(request: FastifyRequest, operation: ContractOperation): Promise<Caller> {
     if (operation.isPublic) return { kind: 'anonymous' };
     const userId = await verifyAccessToken(request.headers.authorization);
-    const slug = (request.params as Record<string, string | undefined>).slug;
-    // A malformed slug is the service's to reject (400); it addresses no workspace.
-    const addressed = slug !== undefined && slugPattern.test(slug) && slug.length <= slugSchema.maxLength ? slug : undefined;
+    // Path parameters were validated against the contract before the handler runs.
+    const addressed = (request.params as Record<string, string | undefined>).slug;
     const access = await resolveAccess(userId, addressed);
-    const caller: Extract<Caller, { kind: 'user' }> = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
+    const caller: UserCaller = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
     if (addressed) {
       if (access.workspaceRole) caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };
       else if (actsAsAdminEverywhere(access.organizationRole)) caller.workspace = { slug: addressed, role: 'ADMIN', source: 'organization' };
@@ -92,16 +91,18 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   }
 
   for (const operation of listOperations(document)) {
-    if (operation.service === 'gateway') continue;
+    if (operation.service === 'gateway' || operation.internal) continue;
     const baseUrl = services[operation.service];
     app.route({
       method: operation.method.toUpperCase() as 'GET',
       url: `${apiPrefix}${operation.routePath}`,
-      schema: { hide: true },
+      // A malformed slug (`..`, a backslash, a NUL) is refused here and never reaches a service.
+      schema: { hide: true, ...(operation.schema.params ? { params: operation.schema.params } : {}) },
       handler: async (request, reply) => {
         const caller = await callerOf(request, operation);
-        const internalToken = await signInternalToken(config.HEXA_INTERNAL_SECRET, { issuer: 'gateway', audience: operation.service, caller });
-        const path = request.url.split('?')[0]!.slice(apiPrefix.length);
+        const internalToken = tokens.sign({ audience: operation.service, operation: operation.signature, caller });
+        // The upstream path is the operation's template, each parameter encoded: nothing else can be reached.
+        const path = fillPath(operation.path, request.params as Record<string, unknown>);
         return forward(request, reply, { baseUrl, path, internalToken, withCookies: operation.tags.includes('auth') });
       },
     });

@@ -1,7 +1,10 @@
 import { Redis } from 'ioredis';
 import { accessChangedChannel, createRedis } from '@hexa/kit';
 import { eventually, subscribed, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
-import { AccessCache, type Access } from '../src/access-cache.js';
+import type { Schemas } from '@hexa/contract';
+import { AccessCache } from '../src/access-cache.js';
+
+type Access = Schemas['Access'];
 
 const memberAccess: Access = { organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: 'VIEWER' };
 const prefix = uniqueQueuePrefix();

@@ -1,5 +1,4 @@
-import { signInternalToken } from '@hexa/kit';
-import { eventually, testInternalSecret } from '@hexa/testing';
+import { eventually, tokensOf } from '@hexa/testing';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 // A cache that would hold a role for ten minutes: only an announcement can make the gateway see a change in time.
@@ -13,7 +12,7 @@ afterAll(() => stack.close());
 
 /** Grants a role the way the platform does: through membership, which announces the change. */
 async function makeAdmin(slug: string, workspaceId: string, userId: string): Promise<void> {
-  const token = await signInternalToken(testInternalSecret, { issuer: 'workspaces', audience: 'membership', caller: { kind: 'service', service: 'workspaces' } });
+  const token = tokensOf('workspaces').sign({ audience: 'membership', operation: 'PUT /internal/workspaces/{slug}/creator/{userId}', caller: { kind: 'service', service: 'workspaces' } });
   const response = await stack.membership.inject({
     method: 'PUT',
     url: `/internal/workspaces/${slug}/creator/${userId}`,

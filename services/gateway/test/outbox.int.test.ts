@@ -33,7 +33,7 @@ describe('when Redis loses everything between the commit and the delivery', () =
       await outbox.relay.runOnce();
       const job = await outbox.queues.databases.getJob(`workspace.created-${id}`);
       expect(job?.name).toBe('workspace.created');
-      expect(job?.data).toEqual({ workspaceId: id, slug: 'survives-redis' });
+      expect(job?.data).toEqual({ workspaceId: id, slug: 'survives-redis', createdBy: expect.any(String) });
       expect(await outbox.queues.databases.count()).toBe(1);
     } finally {
       await outbox.close();

@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
-import { dropSchema, generateSigningKeys, subscribed, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
@@ -32,9 +32,9 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
   const schemas = { membership: uniqueSchema('membership'), workspaces: uniqueSchema('workspaces') };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
-  const common = { DATABASE_URL: testDatabaseUrl, REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, HEXA_INTERNAL_SECRET: testInternalSecret, LOG_LEVEL: 'silent' };
+  const common = { DATABASE_URL: testDatabaseUrl, REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
 
-  const membershipConfig = loadMembershipConfig({ ...common, DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey });
+  const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey });
   const membershipDb = createDatabase<MembershipDatabase>({ url: testDatabaseUrl, schema: schemas.membership });
   await migrateToLatest(membershipDb, schemas.membership, membershipMigrations);
   await createUsersService({ db: membershipDb }).seedOwner({ ...ownerLogin, name: 'Olive Owner' });
@@ -42,7 +42,7 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
   const membershipUrl = await membership.listen({ host: '127.0.0.1', port: 0 });
 
   const workspacesRedisUrl = options.workspacesRedisUrl ?? testRedisUrl;
-  const workspacesConfig = loadWorkspacesConfig({ ...common, REDIS_URL: workspacesRedisUrl, DATABASE_SCHEMA: schemas.workspaces, MEMBERSHIP_URL: membershipUrl });
+  const workspacesConfig = loadWorkspacesConfig({ ...common, ...serviceKeyEnv('workspaces'), REDIS_URL: workspacesRedisUrl, DATABASE_SCHEMA: schemas.workspaces, MEMBERSHIP_URL: membershipUrl });
   const workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: schemas.workspaces });
   await migrateToLatest(workspacesDb, schemas.workspaces, workspacesMigrations);
   const workspaces = await buildWorkspacesApp({ config: workspacesConfig, db: workspacesDb, redis: createRedis(workspacesRedisUrl) });
@@ -50,6 +50,7 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
 
   const gatewayConfig = loadGatewayConfig({
     ...common,
+    ...serviceKeyEnv('gateway'),
     HEXA_JWT_PUBLIC_KEY: keys.publicKey,
     MEMBERSHIP_URL: membershipUrl,
     WORKSPACES_URL: workspacesUrl,

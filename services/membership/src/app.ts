@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { bindOperations, createHttpApp, pingDatabase, pingRedis } from '@hexa/kit';
+import { bindOperations, createHttpApp, createInternalTokens, pingDatabase, pingRedis } from '@hexa/kit';
 import type { MembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { createAuthService } from './modules/auth/auth-service.js';
@@ -10,7 +10,7 @@ import { authHandlers } from './modules/auth/auth-routes.js';
 import { createLoginLimiter } from './modules/auth/login-limiter.js';
 import { importSigningKey } from './modules/auth/tokens-fns.js';
 import { createMembershipsService } from './modules/memberships/memberships-service.js';
-import { registerMembershipInternalRoutes } from './modules/memberships/memberships-routes.js';
+import { membershipsHandlers } from './modules/memberships/memberships-routes.js';
 import { createUsersService } from './modules/users/users-service.js';
 import { usersHandlers } from './modules/users/users-routes.js';
 
@@ -43,13 +43,13 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
 
   bindOperations(app, {
     service: 'membership',
-    internalSecret: config.HEXA_INTERNAL_SECRET,
+    tokens: createInternalTokens({ service: 'membership', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS }),
     handlers: {
       ...authHandlers({ auth, cookieSecure: config.HEXA_COOKIE_SECURE === 'true', refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS }),
       ...usersHandlers(users),
+      ...membershipsHandlers(memberships),
     },
   });
-  registerMembershipInternalRoutes(app, { memberships, internalSecret: config.HEXA_INTERNAL_SECRET });
 
   app.addHook('onClose', async () => {
     await db.destroy();

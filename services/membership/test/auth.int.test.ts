@@ -20,7 +20,7 @@ async function login(email: string, pass: string, forwardedFor = '10.0.0.1') {
   return harness.app.inject({
     method: 'POST',
     url: '/auth/login',
-    headers: { ...(await harness.as(anonymous)), 'x-forwarded-for': forwardedFor },
+    headers: { ...harness.as(anonymous, 'login'), 'x-forwarded-for': forwardedFor },
     payload: { email, password: pass },
   });
 }
@@ -76,7 +76,7 @@ describe('when someone keeps guessing one e-mail', () => {
 describe('when a refresh token is used', () => {
   it('rotates it: the new one works once, and reusing an old one ends the whole family', async () => {
     const first = (await login('owner@example.org', password, '10.0.0.5')).json();
-    const headers = await harness.as(anonymous);
+    const headers = harness.as(anonymous, 'refreshSession');
     const second = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers, payload: { refreshToken: first.refreshToken } });
     expect(second.statusCode).toBe(200);
     expect(second.json().refreshToken).not.toBe(first.refreshToken);
@@ -92,12 +92,12 @@ describe('when a refresh token is used', () => {
 
   it('reads the token from the cookie when the body has none', async () => {
     const first = (await login('owner@example.org', password, '10.0.0.6')).json();
-    const response = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...(await harness.as(anonymous)), cookie: `hexa_refresh=${first.refreshToken}` } });
+    const response = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...harness.as(anonymous, 'refreshSession'), cookie: `hexa_refresh=${first.refreshToken}` } });
     expect(response.statusCode).toBe(200);
   });
 
   it('answers 401 unauthenticated when no token is sent', async () => {
-    const response = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers: await harness.as(anonymous) });
+    const response = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers: harness.as(anonymous, 'refreshSession') });
     expect(response.statusCode).toBe(401);
     expect(response.json().code).toBe('unauthenticated');
   });
@@ -106,11 +106,10 @@ describe('when a refresh token is used', () => {
 describe('when the user signs out', () => {
   it('answers 204, clears the cookie, and the refresh token stops working', async () => {
     const session = (await login('owner@example.org', password, '10.0.0.7')).json();
-    const headers = await harness.as(anonymous);
-    const out = await harness.app.inject({ method: 'POST', url: '/auth/logout', headers, payload: { refreshToken: session.refreshToken } });
+    const out = await harness.app.inject({ method: 'POST', url: '/auth/logout', headers: harness.as(anonymous, 'logout'), payload: { refreshToken: session.refreshToken } });
     expect(out.statusCode).toBe(204);
     expect(String(out.headers['set-cookie'])).toMatch(/hexa_refresh=;/);
-    const refresh = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers, payload: { refreshToken: session.refreshToken } });
+    const refresh = await harness.app.inject({ method: 'POST', url: '/auth/refresh', headers: harness.as(anonymous, 'refreshSession'), payload: { refreshToken: session.refreshToken } });
     expect(refresh.statusCode).toBe(401);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { createDatabase, createRedis, migrateToLatest, signInternalToken, internalTokenHeader, type Caller } from '@hexa/kit';
-import { dropSchema, generateSigningKeys, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { getOperation } from '@hexa/contract';
+import { createDatabase, createRedis, migrateToLatest, internalTokenHeader, type Caller } from '@hexa/kit';
+import { dropSchema, generateSigningKeys, serviceKeyEnv, testDatabaseUrl, testRedisUrl, tokensOf, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 import { buildMembershipApp, loadMembershipConfig, membershipMigrations, type MembershipConfig, type MembershipDatabase } from '../src/index.js';
 
 export interface MembershipHarness {
@@ -8,8 +9,11 @@ export interface MembershipHarness {
   config: MembershipConfig;
   schema: string;
   publicKey: string;
-  /** Headers that make a request look forwarded by the gateway for this caller. */
-  as(caller: Caller): Promise<Record<string, string>>;
+  /**
+   * Headers with an internal token minted for `operationId`: signed by the
+   * caller's own service for a service caller, by the gateway otherwise.
+   */
+  as(caller: Caller, operationId: string): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -22,7 +26,7 @@ export async function startMembership(env: Record<string, string> = {}): Promise
     DATABASE_SCHEMA: schema,
     REDIS_URL: testRedisUrl,
     HEXA_QUEUE_PREFIX: uniqueQueuePrefix(),
-    HEXA_INTERNAL_SECRET: testInternalSecret,
+    ...serviceKeyEnv('membership'),
     HEXA_JWT_PRIVATE_KEY: keys.privateKey,
     LOG_LEVEL: 'silent',
     ...env,
@@ -36,7 +40,9 @@ export async function startMembership(env: Record<string, string> = {}): Promise
     config,
     schema,
     publicKey: keys.publicKey,
-    as: async (caller) => ({ [internalTokenHeader]: await signInternalToken(testInternalSecret, { issuer: 'gateway', audience: 'membership', caller }) }),
+    as: (caller, operationId) => ({
+      [internalTokenHeader]: tokensOf(caller.kind === 'service' ? caller.service : 'gateway').sign({ audience: 'membership', operation: getOperation(operationId).signature, caller }),
+    }),
     close: async () => {
       await app.close();
       await dropSchema(schema);

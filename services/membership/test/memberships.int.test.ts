@@ -3,8 +3,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
-import { createDatabase, signInternalToken, type Caller, type Problem } from '@hexa/kit';
-import { eventually, query, testInternalSecret, testRedisUrl } from '@hexa/testing';
+import { createDatabase, createInternalTokens, type Caller, type Problem } from '@hexa/kit';
+import { eventually, generateSigningKeys, query, testRedisUrl, tokensOf } from '@hexa/testing';
 import { createUsersService, type MembershipDatabase } from '../src/index.js';
 import { startMembership, type MembershipHarness } from './harness.js';
 
@@ -64,18 +64,18 @@ async function grantCreator(caller: Caller, slug: string, userId: string, worksp
   return checked(await harness.app.inject({
     method: 'PUT',
     url: `/internal/workspaces/${slug}/creator/${userId}`,
-    headers: await harness.as(caller),
+    headers: harness.as(caller, 'grantCreatorAdmin'),
     payload: { workspaceId },
   }));
 }
 
 async function getAccess(caller: Caller, userId: string, slug?: string): Promise<LightMyRequestResponse> {
   const url = slug === undefined ? `/internal/access/${userId}` : `/internal/access/${userId}?workspace=${slug}`;
-  return checked(await harness.app.inject({ method: 'GET', url, headers: await harness.as(caller) }));
+  return checked(await harness.app.inject({ method: 'GET', url, headers: harness.as(caller, 'getUserAccess') }));
 }
 
 async function listMemberships(caller: Caller, userId: string): Promise<LightMyRequestResponse> {
-  return checked(await harness.app.inject({ method: 'GET', url: `/internal/users/${userId}/memberships`, headers: await harness.as(caller) }));
+  return checked(await harness.app.inject({ method: 'GET', url: `/internal/users/${userId}/memberships`, headers: harness.as(caller, 'listUserMemberships') }));
 }
 
 function expectProblem(response: LightMyRequestResponse, status: number, code: Problem['code']): Problem {
@@ -136,7 +136,7 @@ describe('when the workspaces service makes a creator the Admin of a new workspa
 
   it('answers 400 invalid_input naming the field for a bad slug, user id or body, and stores nothing', async () => {
     const userId = await newUser();
-    const headers = await harness.as(workspacesService);
+    const headers = harness.as(workspacesService, 'grantCreatorAdmin');
     const cases: [string, unknown, string][] = [
       [`/internal/workspaces/Not_A_Slug/creator/${userId}`, { workspaceId: randomUUID() }, 'params/slug'],
       [`/internal/workspaces/${newSlug()}/creator/not-a-uuid`, { workspaceId: randomUUID() }, 'params/userId'],
@@ -191,7 +191,7 @@ describe('when the gateway resolves a user\'s access', () => {
 
   it('answers 400 invalid_input for a user id that is not a uuid, a bad slug or an unknown parameter', async () => {
     const userId = await newUser();
-    const headers = await harness.as(gateway);
+    const headers = harness.as(gateway, 'getUserAccess');
     for (const [url, field] of [
       ['/internal/access/not-a-uuid', 'params/userId'],
       [`/internal/access/${userId}?workspace=Not_A_Slug`, 'querystring/workspace'],
@@ -213,7 +213,7 @@ describe('when a service lists a user\'s memberships', () => {
     // Someone else's membership must not show up.
     await grantCreator(workspacesService, newSlug(), await newUser());
 
-    const response = await listMemberships(gateway, userId);
+    const response = await listMemberships(workspacesService, userId);
     expect(response.statusCode).toBe(200);
     const body = response.json<MembershipsList>();
     expect(Object.keys(body)).toEqual(['items']);
@@ -229,7 +229,7 @@ describe('when a service lists a user\'s memberships', () => {
   });
 
   it('answers 400 invalid_input for a user id that is not a uuid', async () => {
-    const problem = expectProblem(await listMemberships(gateway, 'not-a-uuid'), 400, 'invalid_input');
+    const problem = expectProblem(await listMemberships(workspacesService, 'not-a-uuid'), 400, 'invalid_input');
     expect(problem.errors?.map((error) => error.field)).toContain('params/userId');
   });
 });
@@ -263,14 +263,53 @@ describe('when a user or an anonymous caller calls an internal route', () => {
     expect(await membershipRows(userId)).toHaveLength(0);
   });
 
-  it('answers 401 invalid_token to a service token addressed to another service or signed with another secret', async () => {
+  it('answers 401 invalid_token to a token addressed to another service, signed with a key that is not the issuer\'s, or minted for another operation', async () => {
     const userId = await newUser();
-    const forOtherService = await signInternalToken(testInternalSecret, { issuer: 'gateway', audience: 'workspaces', caller: gateway });
-    const wrongSecret = await signInternalToken('another-secret-that-is-long-enough-0123456789', { issuer: 'gateway', audience: 'membership', caller: gateway });
-    for (const token of [forOtherService, wrongSecret]) {
+    const operation = 'GET /internal/users/{userId}/memberships';
+    const forOtherService = tokensOf('workspaces').sign({ audience: 'workspaces', operation, caller: workspacesService });
+    // Someone holding a key of their own signs as the workspaces service.
+    const impostor = createInternalTokens({ service: 'workspaces', privateKey: generateSigningKeys().privateKey, publicKeys: {} });
+    const wrongKey = impostor.sign({ audience: 'membership', operation, caller: workspacesService });
+    const forAnotherOperation = tokensOf('workspaces').sign({ audience: 'membership', operation: 'GET /internal/access/{userId}', caller: workspacesService });
+    for (const token of [forOtherService, wrongKey, forAnotherOperation]) {
       const response = checked(await harness.app.inject({ method: 'GET', url: `/internal/users/${userId}/memberships`, headers: { 'x-hexa-internal': token } }));
       expectProblem(response, 401, 'invalid_token');
     }
+  });
+
+  it('answers 403 forbidden to a service the operation does not list as a caller, and grants nothing', async () => {
+    const userId = await newUser();
+    // Only the workspaces service makes creators Admin; the gateway may not, even with a valid token of its own.
+    expectProblem(await grantCreator(gateway, newSlug(), userId), 403, 'forbidden');
+    expect(await membershipRows(userId)).toHaveLength(0);
+  });
+});
+
+describe('when a service other than the gateway claims to act for a user', () => {
+  it('refuses the forged organization Owner: no account is created', async () => {
+    const forgedOwner: Caller = { kind: 'user', userId: randomUUID(), organizationRole: 'OWNER', adminSomewhere: true };
+    const token = tokensOf('workspaces').sign({ audience: 'membership', operation: 'POST /users', caller: forgedOwner });
+    const email = `forged-${nextNumber()}@example.org`;
+    const response = checked(await harness.app.inject({
+      method: 'POST',
+      url: '/users',
+      headers: { 'x-hexa-internal': token },
+      payload: { email, name: 'Mallory', password: 'a long enough password', organizationRole: 'OWNER' },
+    }));
+    expectProblem(response, 401, 'invalid_token');
+    expect(await query(`select id from "${harness.schema}".users where email = $1`, [email])).toEqual([]);
+  });
+
+  it('refuses a gateway token for one operation on another operation', async () => {
+    const owner: Caller = { kind: 'user', userId: await newUser('OWNER'), organizationRole: 'OWNER', adminSomewhere: false };
+    const forGetMe = tokensOf('gateway').sign({ audience: 'membership', operation: 'GET /me', caller: owner });
+    const response = checked(await harness.app.inject({
+      method: 'POST',
+      url: '/users',
+      headers: { 'x-hexa-internal': forGetMe },
+      payload: { email: `replayed-${nextNumber()}@example.org`, name: 'Replay', password: 'a long enough password', organizationRole: 'OWNER' },
+    }));
+    expectProblem(response, 401, 'invalid_token');
   });
 });
 

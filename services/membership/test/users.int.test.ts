@@ -54,11 +54,11 @@ function checked(response: LightMyRequestResponse): LightMyRequestResponse {
 }
 
 async function postUser(caller: Caller, payload: Record<string, unknown> | string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-  return checked(await harness.app.inject({ method: 'POST', url: '/users', headers: { ...(await harness.as(caller)), ...headers }, payload }));
+  return checked(await harness.app.inject({ method: 'POST', url: '/users', headers: { ...harness.as(caller, 'createUser'), ...headers }, payload }));
 }
 
 async function getMe(caller: Caller): Promise<LightMyRequestResponse> {
-  return checked(await harness.app.inject({ method: 'GET', url: '/me', headers: await harness.as(caller) }));
+  return checked(await harness.app.inject({ method: 'GET', url: '/me', headers: harness.as(caller, 'getMe') }));
 }
 
 function expectProblem(response: LightMyRequestResponse, status: number, code: Problem['code']): Problem {
@@ -128,7 +128,7 @@ describe('when an organization Owner creates a user', () => {
     const login = checked(await harness.app.inject({
       method: 'POST',
       url: '/auth/login',
-      headers: { ...(await harness.as(anonymous)), 'x-forwarded-for': '10.1.0.1' },
+      headers: { ...harness.as(anonymous, 'login'), 'x-forwarded-for': '10.1.0.1' },
       payload: { email: email.toUpperCase(), password },
     }));
     expect(login.statusCode).toBe(200);
@@ -227,7 +227,7 @@ describe('when the input is not valid', () => {
   });
 
   it('answers 400 invalid_input naming the body when it is a JSON array', async () => {
-    const response = checked(await harness.app.inject({ method: 'POST', url: '/users', headers: await harness.as(owner), payload: [newUser()] }));
+    const response = checked(await harness.app.inject({ method: 'POST', url: '/users', headers: harness.as(owner, 'createUser'), payload: [newUser()] }));
     const problem = expectProblem(response, 400, 'invalid_input');
     expect(problem.errors).toEqual([{ field: 'body', message: expect.stringMatching(/object/) }]);
   });
@@ -266,10 +266,10 @@ describe('when the caller is not a signed-in user', () => {
     expect(await usersWithEmail(email)).toHaveLength(0);
   });
 
-  it('answers 401 unauthenticated to a service caller', async () => {
+  it('answers 403 forbidden to another service: only the gateway calls public operations', async () => {
     const email = freshEmail('service');
     const response = await postUser({ kind: 'service', service: 'workspaces' }, newUser({ email }));
-    expectProblem(response, 401, 'unauthenticated');
+    expectProblem(response, 403, 'forbidden');
     expect(await usersWithEmail(email)).toHaveLength(0);
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { bindOperations, createHttpApp, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
+import { bindOperations, createHttpApp, createInternalTokens, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { WorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesHandlers } from './modules/workspaces/workspaces-routes.js';
@@ -31,9 +31,10 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
     metrics,
     readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
   });
-  const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, secret: config.HEXA_INTERNAL_SECRET, issuer: 'workspaces', audience: 'membership' });
+  const tokens = createInternalTokens({ service: 'workspaces', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
+  const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
   const workspaces = createWorkspacesService({ db, membership, log: app.log });
-  bindOperations(app, { service: 'workspaces', internalSecret: config.HEXA_INTERNAL_SECRET, handlers: workspacesHandlers(workspaces) });
+  bindOperations(app, { service: 'workspaces', tokens, handlers: workspacesHandlers(workspaces) });
 
   app.addHook('onClose', async () => {
     await Promise.all(Object.values(queues).map((queue) => queue.close()));

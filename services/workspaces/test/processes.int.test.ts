@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { dropSchema, flushRedisPrefix, testDatabaseUrl, testInternalSecret, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { dropSchema, flushRedisPrefix, serviceKeyEnv, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 
 // The service's entry points as production runs them: separate processes, configured by the environment.
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
@@ -11,7 +11,7 @@ const env = {
   DATABASE_SCHEMA: schema,
   REDIS_URL: testRedisUrl,
   HEXA_QUEUE_PREFIX: uniqueQueuePrefix(),
-  HEXA_INTERNAL_SECRET: testInternalSecret,
+  ...serviceKeyEnv('workspaces'),
   MEMBERSHIP_URL: 'http://127.0.0.1:9',
   PORT: '0',
   LOG_LEVEL: 'info',
@@ -61,9 +61,9 @@ describe('the migrate script', () => {
 
 describe('when the configuration is wrong', () => {
   it('exits 78 naming every problem, without a stack trace or the secret', () => {
-    const result = runToEnd('src/server.ts', { HEXA_INTERNAL_SECRET: 'short-secret', PORT: 'eighty' });
+    const result = runToEnd('src/server.ts', { HEXA_SERVICE_KEY: 'not a key', PORT: 'eighty' });
     expect(result.status).toBe(78);
-    expect(result.stderr).toBe('workspaces: Invalid configuration:\n  HEXA_INTERNAL_SECRET=(secret): must be at least 32 characters\n  PORT="eighty": must be an integer\n');
+    expect(result.stderr).toBe('workspaces: Invalid configuration:\n  HEXA_SERVICE_KEY=(secret): must match /BEGIN PRIVATE KEY/\n  PORT="eighty": must be an integer\n');
   });
 });
 

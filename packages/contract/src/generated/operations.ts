@@ -11,4 +11,7 @@ export const operationServices = {
   createWorkspace: 'workspaces',
   getWorkspace: 'workspaces',
   listCountries: 'workspaces',
+  getUserAccess: 'membership',
+  listUserMemberships: 'membership',
+  grantCreatorAdmin: 'membership',
 } as const;

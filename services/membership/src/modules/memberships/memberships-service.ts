@@ -1,16 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import type { Schemas, WorkspaceRole } from '@hexa/contract';
 import { accessChangedChannel, httpError } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
 import { findUserById } from '../users/users-repository.js';
 
 /** What the gateway needs to know about a caller to forward a request. */
-export interface Access {
-  organizationRole: OrganizationRole;
-  adminSomewhere: boolean;
-  workspaceRole: WorkspaceRole | null;
-}
+export type Access = Schemas['Access'];
 
 export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>; redis: Redis; queuePrefix: string }) {
   const { db } = deps;

@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { OrganizationRole, Schemas } from '@hexa/contract';
-import { httpError, isUniqueViolation, type Caller } from '@hexa/kit';
+import { httpError, isUniqueViolation, type UserCaller } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
 import { hashPassword } from './passwords.js';
 import { findUserByEmail, findUserById, insertUser, toUser } from './users-repository.js';
 
-type UserCaller = Extract<Caller, { kind: 'user' }>;
 
 export function createUsersService(deps: { db: Kysely<MembershipDatabase> }) {
   const { db } = deps;

@@ -1,13 +1,12 @@
 import type { Kysely } from 'kysely';
 import { actsAsAdminEverywhere, permissionsOf, type Schemas, type WorkspaceRole } from '@hexa/contract';
-import { enqueueJob, httpError, isUniqueViolation, type Caller, type ServiceClient } from '@hexa/kit';
+import { enqueueJob, httpError, isUniqueViolation, type ServiceClient, type UserCaller } from '@hexa/kit';
 import type { WorkspacesDatabase } from '../../database.js';
 import { isCountryCode, toCountries } from '../countries/countries-fns.js';
 import { defaultDescription } from './default-description.js';
 import { slugify, withRandomSuffix } from './slug-fns.js';
 import { findActiveWorkspace, insertWorkspace, pageWorkspaces, type WorkspaceRow } from './workspaces-repository.js';
 
-type UserCaller = Extract<Caller, { kind: 'user' }>;
 type RoleSource = 'member' | 'organization';
 
 /** Tries with a random suffix before giving up on a name whose slugs keep colliding. */
@@ -40,7 +39,7 @@ function assertKnownCountries(codes: readonly string[]): void {
 
 export interface WorkspacesServiceDeps {
   db: Kysely<WorkspacesDatabase>;
-  membership: ServiceClient;
+  membership: ServiceClient<'membership'>;
   log: { warn(object: object, message: string): void };
 }
 
@@ -62,7 +61,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       const name = input.name.trim();
       const row = await createRow({ name, description: input.description ?? defaultDescription(name), countries, createdBy: caller.userId });
       try {
-        await membership.request('PUT', `/internal/workspaces/${row.slug}/creator/${caller.userId}`, { body: { workspaceId: row.id } });
+        await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } });
       } catch (error) {
         deps.log.warn({ err: error, slug: row.slug }, 'creator role not granted yet; the outbox job will grant it');
         throw httpError('service_unavailable', `Workspace ${row.slug} was created; your Admin role will be granted as soon as the membership service answers.`);
@@ -72,7 +71,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
 
     async list(caller: UserCaller, options: { query?: string; page: number; perPage: number }): Promise<{ items: Schemas['WorkspaceSummary'][]; total: number }> {
       const everywhere = actsAsAdminEverywhere(caller.organizationRole);
-      const { items } = await membership.request<{ items: { workspaceSlug: string; role: WorkspaceRole }[] }>('GET', `/internal/users/${caller.userId}/memberships`);
+      const { items } = await membership.call('listUserMemberships', { params: { userId: caller.userId } });
       const roles = new Map(items.map((item) => [item.workspaceSlug, item.role]));
       const { rows, total } = await pageWorkspaces(db, { ...options, ...(everywhere ? {} : { slugs: [...roles.keys()] }) });
       return { items: rows.map((row) => toSummary(row, roles.get(row.slug) ?? 'ADMIN')), total };
@@ -93,7 +92,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       try {
         return await db.transaction().execute(async (trx) => {
           const row = await insertWorkspace(trx, { ...values, slug });
-          await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug }, `workspace.created-${row.id}`);
+          await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           return row;
         });
