@@ -31,7 +31,7 @@ export interface ContractOperation {
   bodyRequired: boolean;
   schema: {
     body?: JsonSchema;
-    querystring?: JsonSchema;
+    querystring: JsonSchema;
     params?: JsonSchema;
     response: Record<string, JsonSchema>;
   };
@@ -85,7 +85,8 @@ const methods: readonly string[] = ['get', 'post', 'put', 'patch', 'delete'];
 
 function parameterSchema(parameters: RawParameter[], location: string): JsonSchema | undefined {
   const selected = parameters.filter((parameter) => parameter.in === location);
-  if (selected.length === 0) return undefined;
+  // An operation without query parameters still refuses unknown ones; a path has exactly its template's.
+  if (selected.length === 0 && location !== 'query') return undefined;
   return {
     type: 'object',
     // Strict input: an unknown query parameter is an error, not silently ignored.
@@ -146,7 +147,7 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         bodyRequired: rawOperation.requestBody?.required === true,
         schema: {
           ...(body ? { body } : {}),
-          ...(parameterSchema(parameters, 'query') ? { querystring: parameterSchema(parameters, 'query') } : {}),
+          querystring: parameterSchema(parameters, 'query')!,
           ...(parameterSchema(parameters, 'path') ? { params: parameterSchema(parameters, 'path') } : {}),
           response,
         },
