@@ -29,6 +29,8 @@ export interface ContractOperation {
   permission?: Permission;
   /** False when the body may be left out (it then counts as `{}`). */
   bodyRequired: boolean;
+  /** A POST that answers 201 or 202: it creates something, and takes an `Idempotency-Key`. */
+  creates: boolean;
   schema: {
     body?: JsonSchema;
     querystring: JsonSchema;
@@ -145,6 +147,7 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         callers: internal ? ((rawOperation['x-callers'] ?? []) as ServiceName[]) : ['gateway'],
         ...(permission ? { permission: permission as Permission } : {}),
         bodyRequired: rawOperation.requestBody?.required === true,
+        creates: method === 'post' && Object.keys(operation.responses ?? {}).some((status) => status === '201' || status === '202'),
         schema: {
           ...(body ? { body } : {}),
           querystring: parameterSchema(parameters, 'query')!,
@@ -209,6 +212,10 @@ export function contractProblems(raw: Record<string, unknown> = loadDocument()):
     }
     if (!operation.internal && operation.path.includes('{slug}') && operation.permission === undefined) {
       problems.push(`${name}: a workspace-scoped operation must declare x-permission`);
+    }
+    const headers = ((raw as { paths: RawPaths }).paths[operation.path]?.[operation.method]?.parameters ?? []) as { $ref?: string }[];
+    if (operation.creates && !operation.internal && !headers.some((parameter) => parameter.$ref === '#/components/parameters/IdempotencyKey')) {
+      problems.push(`${name}: a creating operation must declare the IdempotencyKey header parameter`);
     }
     if (operation.internal && operation.permission !== undefined) problems.push(`${name}: an internal operation is called by services; x-permission means nothing there`);
     if (operation.internal && (operation.callers.length === 0 || operation.callers.some((caller) => !serviceNames.includes(caller)))) {

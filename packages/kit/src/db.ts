@@ -5,6 +5,8 @@ import { configOrExit } from './lifecycle.js';
 
 /** Connections per process: services are small and scale by replicas. */
 const poolSize = 10;
+/** How long a query waits for a new connection before the request fails with 503. */
+const connectTimeoutMs = 3000;
 
 /**
  * A Kysely instance bound to one service's schema: every unqualified table
@@ -20,9 +22,14 @@ export function createDatabase<DB>(options: { url: string; schema: string; max?:
     connectionString: options.url,
     max: options.max ?? poolSize,
     options: `-c search_path=${options.schema}`,
+    // While PostgreSQL is away, a request fails in seconds (503) instead of waiting for a connection.
+    connectionTimeoutMillis: connectTimeoutMs,
   });
-  // An idle client that loses its server must not crash the process; the next query reconnects.
+  // A client that loses its server — idle in the pool, or checked out between two queries of a
+  // transaction — emits 'error'; unheard, that would end the process. The query in flight fails
+  // on its own (503), the broken client is discarded, and the next query connects again.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -53,6 +60,19 @@ export async function pingDatabase<DB>(db: Kysely<DB>): Promise<void> {
 
 /** PostgreSQL error codes the services react to. */
 export const pgErrorCodes = { uniqueViolation: '23505' } as const;
+
+/**
+ * True when the database could not be reached or went away mid-query (a
+ * restart, a failover): a dependency outage, not a fault of the request.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown and "cannot connect now".
+    if (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  }
+  return typeof message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(message);
+}
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const pgError = error as { code?: string; constraint?: string };

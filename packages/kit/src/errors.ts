@@ -19,6 +19,8 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   route_not_found: { status: 404, title: 'No such operation' },
   workspace_not_found: { status: 404, title: 'Workspace not found' },
   conflict: { status: 409, title: 'Conflict with the current state' },
+  idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is still running' },
+  idempotency_key_reused: { status: 422, title: 'This Idempotency-Key was used for another request' },
   email_taken: { status: 409, title: 'That e-mail address is already in use' },
   too_many_requests: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'A dependency is unavailable' },

@@ -15,10 +15,13 @@ import {
   type ServiceName,
   type SuccessOf,
 } from '@hexa/contract';
+import type { Kysely } from 'kysely';
 import { AppError, errorCodes, httpError, toProblem, type FieldError } from './errors.js';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, requestHash, type IdempotencyDatabase } from './idempotency.js';
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
 import { within } from './within.js';
+import { isDatabaseUnavailable } from './db.js';
 import { internalTokenHeader, type Caller, type InternalTokens, type UserCaller } from './internal-token.js';
 
 declare module 'fastify' {
@@ -54,6 +57,9 @@ const textAjv = buildAjv(true);
 export function compileSchema(schema: Record<string, unknown>) {
   return bodyAjv.compile(schema);
 }
+
+/** What a client is told to wait when the database is away (a restart takes a few seconds). */
+const databaseRetryAfterSeconds = 2;
 
 /** Request ids are accepted from the caller when they look like one, else generated. */
 const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -122,6 +128,9 @@ export function toAppError(error: unknown): AppError {
   }
   if (fastifyError instanceof SyntaxError && fastifyError.statusCode === 400) {
     return httpError('malformed_body', 'The body is not valid JSON.');
+  }
+  if (isDatabaseUnavailable(error)) {
+    return httpError('service_unavailable', 'The database is unavailable; try again in a few seconds.', { headers: { 'retry-after': String(databaseRetryAfterSeconds) } });
   }
   // PostgreSQL refuses some text (a NUL character): that is bad input, not a fault.
   if ((error as { code?: string }).code === '22021' || (error as { code?: string }).code === '22P05') {
@@ -200,7 +209,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (appError.status === 503) request.log.warn({ err: error }, 'dependency unavailable');
+    else if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: appError.code }, appError.message);
     return sendProblem(request, reply, appError);
   });
@@ -280,14 +290,16 @@ export function authorize(operation: Pick<ContractOperation, 'isPublic' | 'inter
  * by the document's schemas. Before any input is read, each checks the
  * internal token (issuer's key, audience, the operation it was minted for, an
  * issuer the operation allows) and the caller's permission (`authorize`).
+ * A creating operation honours `Idempotency-Key` for signed-in users, with
+ * the keys kept in the service's own `idempotency_keys` table.
  * Throws at boot when an operation has no handler or a handler no operation.
  *
  * @example
- * bindOperations(app, { service: 'workspaces', tokens, handlers: { createWorkspace: async ({ body, caller }) => ({ status: 201, body: … }) } });
+ * bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers: { createWorkspace: async ({ body, caller }) => ({ status: 201, body: … }) } });
  */
-export function bindOperations<S extends ServiceName>(
+export function bindOperations<S extends ServiceName, DB extends IdempotencyDatabase = IdempotencyDatabase>(
   app: FastifyInstance,
-  options: { service: S; tokens: InternalTokens; handlers: OperationHandlers<S> },
+  options: { service: S; tokens: InternalTokens; handlers: OperationHandlers<S>; idempotency?: Kysely<DB> },
 ): void {
   type AnyResult = { status: number; body?: unknown; headers?: Record<string, string> };
   const handlers = options.handlers as unknown as Record<string, (context: OperationContext<never>) => Promise<AnyResult>>;
@@ -296,6 +308,8 @@ export function bindOperations<S extends ServiceName>(
   const unknown = Object.keys(handlers).filter((id) => !operations.some((operation) => operation.operationId === id));
   if (missing.length > 0) throw new Error(`${options.service}: operations without a handler: ${missing.join(', ')}`);
   if (unknown.length > 0) throw new Error(`${options.service}: handlers for operations not in the contract: ${unknown.join(', ')}`);
+  const idempotency = options.idempotency as unknown as Kysely<IdempotencyDatabase> | undefined;
+  if (!idempotency && operations.some((operation) => operation.creates)) throw new Error(`${options.service}: creating operations need an idempotency store`);
 
   for (const operation of operations) {
     const handler = handlers[operation.operationId]!;
@@ -313,14 +327,26 @@ export function bindOperations<S extends ServiceName>(
         if (!operation.bodyRequired && (request.body === undefined || request.body === null)) request.body = {};
       },
       handler: async (request, reply) => {
-        const result = await handler({
-          body: request.body as never,
-          query: request.query as never,
-          params: request.params as never,
-          caller: request.caller!,
-          request,
-          reply,
-        });
+        const caller = request.caller!;
+        const key = operation.creates ? request.headers['idempotency-key'] : undefined;
+        const entry = idempotency && key !== undefined && caller.kind === 'user'
+          ? { scope: `user:${caller.userId}`, operation: operation.operationId, key: Array.isArray(key) ? '' : key }
+          : undefined;
+        if (idempotency && entry) {
+          const claim = await claimIdempotencyKey(idempotency, { ...entry, requestHash: requestHash({ params: request.params, query: request.query, body: request.body }) });
+          if (claim.kind === 'replay') {
+            for (const [name, value] of Object.entries(claim.answer.headers)) reply.header(name, value);
+            return reply.header('idempotent-replayed', 'true').code(claim.status).send(claim.answer.body);
+          }
+        }
+        let result: AnyResult;
+        try {
+          result = await handler({ body: request.body as never, query: request.query as never, params: request.params as never, caller, request, reply });
+        } catch (error) {
+          if (idempotency && entry) await releaseIdempotencyKey(idempotency, entry).catch((release) => request.log.warn({ err: release }, 'could not free an idempotency key'));
+          throw error;
+        }
+        if (idempotency && entry) await completeIdempotencyKey(idempotency, entry, result.status, { headers: result.headers ?? {}, body: result.body });
         for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
         reply.code(result.status);
         return result.status === 204 ? reply.send() : reply.send(result.body);

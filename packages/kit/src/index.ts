@@ -2,6 +2,8 @@ export * from './config.js';
 export * from './db.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './idempotency.js';
+export * from './inbox.js';
 export * from './internal-token.js';
 export * from './lifecycle.js';
 export * from './logger.js';

@@ -1,13 +1,21 @@
 import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely';
 import type { Queue } from 'bullmq';
-import type { JobName, JobPayload, QueueName } from '@hexa/contract';
+import { listJobs, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
+import { compileSchema, fieldErrors } from './http.js';
 import type { Metrics } from './metrics.js';
+import { within } from './within.js';
 
 /**
  * The transactional outbox: a job is written in the same transaction as the
- * change that causes it, and a relay delivers it to BullMQ afterwards. Redis
- * may lose everything — the relay notices a delivered job that vanished
- * before completing and delivers it again (handlers are idempotent).
+ * change that causes it, and a relay delivers it to BullMQ afterwards.
+ *
+ * Delivery is at least once: the relay sends a row again whenever it cannot
+ * be sure the consumer has it (Redis lost it, a pass crashed after sending);
+ * consumers are idempotent (an inbox), so the effect happens once. A row is
+ * deleted once a consumer has taken its job (active, completed or failed:
+ * a failed job is final and is never sent again). A row that can never be
+ * delivered (unknown queue or job, invalid payload) is marked dead after a
+ * few attempts, with its reason, for an operator to look at and retry.
  */
 export interface OutboxTable {
   id: Generated<string>;
@@ -17,17 +25,22 @@ export interface OutboxTable {
   job_id: string;
   payload: ColumnType<unknown, string, string>;
   created_at: Generated<Date>;
+  /** Set when the job reached its queue; cleared when the relay finds it lost. */
   published_at: Date | null;
-  confirmed_at: Date | null;
+  /** When the relay may next try to publish (backoff after a failure; a lease while a pass holds the row). */
+  next_attempt_at: Generated<Date>;
+  /** When the relay last found the published job still waiting: verification goes round-robin from the oldest check. */
+  checked_at: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  dead_at: Date | null;
 }
 
 export interface OutboxDatabase {
   outbox: OutboxTable;
 }
 
-/** The outbox table, for a service's first migration. */
+/** The outbox table as it first shipped (frozen: the 2026-11-26 migrations call it). */
 export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('outbox')
@@ -47,13 +60,29 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * Second shape of the outbox (frozen, 2026-11-29): per-row backoff, round-robin
+ * verification, dead rows; confirmed rows are deleted instead of kept.
+ */
+export async function upgradeOutboxTableToDeadLetters(db: Kysely<unknown>): Promise<void> {
+  await sql`delete from outbox where confirmed_at is not null`.execute(db);
+  await sql`drop index outbox_unconfirmed`.execute(db);
+  await sql`alter table outbox drop column confirmed_at`.execute(db);
+  await sql`alter table outbox add column next_attempt_at timestamptz not null default now()`.execute(db);
+  await sql`alter table outbox add column checked_at timestamptz`.execute(db);
+  await sql`alter table outbox add column dead_at timestamptz`.execute(db);
+  await sql`create index outbox_pending on outbox (next_attempt_at, id) where published_at is null and dead_at is null`.execute(db);
+  await sql`create index outbox_published on outbox (checked_at nulls first, id) where published_at is not null and dead_at is null`.execute(db);
+  await sql`create index outbox_dead on outbox (id) where dead_at is not null`.execute(db);
+}
+
+/**
  * Records a job in the caller's transaction. Nothing reaches Redis until the
  * transaction commits and the relay runs.
  *
  * @example
  * await db.transaction().execute(async (trx) => {
  *   await trx.insertInto('workspaces').values(row).execute();
- *   await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId, slug }, `workspace.created:${workspaceId}`);
+ *   await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId, slug, createdBy }, `workspace.created-${workspaceId}`);
  * });
  */
 export async function enqueueJob<DB extends OutboxDatabase, Q extends QueueName, N extends JobName<Q>>(
@@ -65,97 +94,172 @@ export async function enqueueJob<DB extends OutboxDatabase, Q extends QueueName,
 ): Promise<void> {
   await (db as unknown as Kysely<OutboxDatabase>)
     .insertInto('outbox')
-    .values({ queue, job_name: name, job_id: jobId, payload: JSON.stringify(payload), published_at: null, confirmed_at: null, last_error: null })
+    .values({ queue, job_name: name, job_id: jobId, payload: JSON.stringify(payload), published_at: null, checked_at: null, last_error: null, dead_at: null })
     .onConflict((conflict) => conflict.columns(['queue', 'job_id']).doNothing())
     .execute();
 }
 
-/** Rows handled per pass; a backlog drains over several passes. */
-const batchSize = 100;
+/** Rows published per pass; a backlog drains over several passes. */
+const publishBatchSize = 200;
+/** Rows verified per pass; every published row comes round, oldest check first. */
+const verifyBatchSize = 500;
 /** A delivered job is looked for in Redis only after this long, giving workers time to take it. */
-const verifyAfterMs = 2000;
+const defaultVerifyAfterMs = 2000;
+/** A pass that dies while holding rows gives them back after this long. */
+const claimLeaseSeconds = 30;
+/** A row that cannot be delivered however often it is tried dies after this many attempts. */
+const maxPermanentAttempts = 3;
+/** A queue waits for Redis forever; the relay gives up on a call after this long and tries later. */
+const redisCallTimeoutMs = 2000;
+/** Backoff after a failed attempt: doubling from a second, at most a minute. */
+const backoffSeconds = (attempts: number): number => Math.min(60, 2 ** Math.max(0, attempts - 1));
 
-export interface RelayPass { published: number; confirmed: number; redelivered: number }
+/** A reason a row can never be delivered as it is, however often it is tried. */
+class UndeliverableJob extends Error {
+  override name = 'UndeliverableJob';
+}
+
+export interface RelayPass {
+  published: number;
+  /** Attempts that failed (the row waits for its backoff). */
+  failed: number;
+  /** Rows that died in this pass. */
+  dead: number;
+  /** Rows whose job a consumer took: deleted. */
+  confirmed: number;
+  /** Rows whose job Redis lost: sent again on the next pass. */
+  redelivered: number;
+}
+
+type OutboxRow = { id: string; queue: string; job_name: string; job_id: string; payload: unknown; attempts: number };
 
 export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   private readonly db: Kysely<OutboxDatabase>;
+  private readonly validators = new Map(listJobs().map((job) => [`${job.queue}/${job.name}`, compileSchema(job.schema)]));
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     db: Kysely<DB>,
     private readonly queues: Partial<Record<QueueName, Queue>>,
-    private readonly options: { verifyAfterMs?: number; onError?: (error: unknown) => void } = {},
+    private readonly options: { verifyAfterMs?: number; verifyBatchSize?: number; onError?: (error: unknown) => void } = {},
   ) {
     this.db = db as unknown as Kysely<OutboxDatabase>;
   }
 
-  /** One pass: deliver what is pending, then check what was delivered. */
+  /** One pass: deliver what is due, then check what was delivered. */
   async runOnce(): Promise<RelayPass> {
-    const published = await this.publishPending();
+    const { published, failed, dead } = await this.publishDue();
     const { confirmed, redelivered } = await this.verifyPublished();
-    return { published, confirmed, redelivered };
+    return { published, failed, dead, confirmed, redelivered };
   }
 
-  private queueOf(name: string): Queue {
-    const queue = this.queues[name as QueueName];
-    if (!queue) throw new Error(`Outbox row for unknown queue ${name}`);
+  /** Checks a row before it goes out; throws UndeliverableJob when no retry can help. */
+  private queueFor(row: OutboxRow): Queue {
+    const queue = this.queues[row.queue as QueueName];
+    if (!queue) throw new UndeliverableJob(`no queue ${row.queue} in the job contract`);
+    const validate = this.validators.get(`${row.queue}/${row.job_name}`);
+    if (!validate) throw new UndeliverableJob(`the ${row.queue} queue has no job ${row.job_name}`);
+    if (!validate(row.payload)) {
+      throw new UndeliverableJob(`invalid payload: ${fieldErrors(validate.errors ?? [], 'payload').map((error) => `${error.field}: ${error.message}`).join('; ')}`);
+    }
     return queue;
   }
 
-  private async publishPending(): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('outbox')
-        .selectAll()
-        .where('published_at', 'is', null)
-        .where('confirmed_at', 'is', null)
-        .orderBy('id')
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      for (const row of rows) {
-        try {
-          await this.queueOf(row.queue).add(row.job_name, row.payload, { jobId: row.job_id });
-          await trx.updateTable('outbox').set({ published_at: new Date(), last_error: null }).where('id', '=', row.id).execute();
-        } catch (error) {
-          await trx
-            .updateTable('outbox')
-            .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: String((error as Error).message).slice(0, 500) }))
-            .where('id', '=', row.id)
-            .execute();
-          throw error;
+  /**
+   * Claims due rows with a lease (committed at once, so no transaction spans
+   * Redis calls), then sends each on its own: a row that fails records its
+   * attempt and error and never holds back the rows behind it. When Redis
+   * itself fails, the pass stops there; the rest wait for the next pass.
+   */
+  private async publishDue(): Promise<{ published: number; failed: number; dead: number }> {
+    const claimed = await sql<OutboxRow>`
+      update outbox set next_attempt_at = now() + make_interval(secs => ${claimLeaseSeconds})
+      where id in (
+        select id from outbox
+        where published_at is null and dead_at is null and next_attempt_at <= now()
+        order by id limit ${publishBatchSize}
+        for update skip locked)
+      returning id, queue, job_name, job_id, payload, attempts`.execute(this.db);
+    const rows = [...claimed.rows].sort((a, b) => Number(a.id) - Number(b.id));
+    const published: string[] = [];
+    let failed = 0;
+    let dead = 0;
+    for (const [index, row] of rows.entries()) {
+      try {
+        await within(redisCallTimeoutMs, this.queueFor(row).add(row.job_name, row.payload, { jobId: row.job_id }));
+        published.push(row.id);
+      } catch (error) {
+        failed += 1;
+        const permanent = error instanceof UndeliverableJob;
+        const dies = permanent && row.attempts + 1 >= maxPermanentAttempts;
+        if (dies) dead += 1;
+        await this.recordFailure(row, error, dies);
+        if (!permanent) {
+          // Redis is failing: give the rows not tried yet back at once rather than after the lease.
+          const untried = rows.slice(index + 1).map((next) => next.id);
+          if (untried.length > 0) await this.db.updateTable('outbox').set({ next_attempt_at: new Date() }).where('id', 'in', untried).execute();
+          break;
         }
       }
-      return rows.length;
-    });
+    }
+    if (published.length > 0) {
+      await this.db.updateTable('outbox').set({ published_at: new Date(), checked_at: null, last_error: null }).where('id', 'in', published).execute();
+    }
+    return { published: published.length, failed, dead };
   }
 
+  private async recordFailure(row: OutboxRow, error: unknown, dies: boolean): Promise<void> {
+    const attempts = row.attempts + 1;
+    await this.db
+      .updateTable('outbox')
+      .set({
+        attempts,
+        last_error: String((error as Error).message ?? error).slice(0, 500),
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${backoffSeconds(attempts)})`,
+        ...(dies ? { dead_at: new Date() } : {}),
+      })
+      .where('id', '=', row.id)
+      .execute();
+  }
+
+  /**
+   * Looks for published jobs in Redis, the longest-unchecked first, so that
+   * every row comes round however many jobs wait in front of it. A job a
+   * consumer took (active, completed or failed) confirms its row; a job Redis
+   * lost is sent again.
+   */
   private async verifyPublished(): Promise<{ confirmed: number; redelivered: number }> {
-    const cutoff = new Date(Date.now() - (this.options.verifyAfterMs ?? verifyAfterMs));
+    const cutoff = new Date(Date.now() - (this.options.verifyAfterMs ?? defaultVerifyAfterMs));
     const rows = await this.db
       .selectFrom('outbox')
       .select(['id', 'queue', 'job_id'])
-      .where('confirmed_at', 'is', null)
+      .where('published_at', 'is not', null)
+      .where('dead_at', 'is', null)
       .where('published_at', '<=', cutoff)
+      .orderBy(sql`checked_at nulls first`)
       .orderBy('id')
-      .limit(batchSize)
+      .limit(this.options.verifyBatchSize ?? verifyBatchSize)
       .execute();
-    let confirmed = 0;
-    let redelivered = 0;
-    for (const row of rows) {
-      const state = await this.queueOf(row.queue).getJobState(row.job_id);
-      if (state === 'completed') {
-        await this.db.updateTable('outbox').set({ confirmed_at: new Date() }).where('id', '=', row.id).execute();
-        confirmed += 1;
-      } else if (state === 'unknown') {
-        // Redis lost the job (or removed it after completion): deliver again; handlers are idempotent.
-        await this.db.updateTable('outbox').set({ published_at: null }).where('id', '=', row.id).execute();
-        redelivered += 1;
-      }
+    const states = await within(
+      redisCallTimeoutMs,
+      Promise.all(rows.map((row) => this.queues[row.queue as QueueName]?.getJobState(row.job_id) ?? Promise.resolve('unknown'))),
+    );
+    const taken: string[] = [];
+    const lost: string[] = [];
+    const waiting: string[] = [];
+    rows.forEach((row, index) => {
+      const state = states[index];
+      if (state === 'active' || state === 'completed' || state === 'failed') taken.push(row.id);
+      else if (state === 'unknown') lost.push(row.id);
+      else waiting.push(row.id);
+    });
+    if (taken.length > 0) await this.db.deleteFrom('outbox').where('id', 'in', taken).execute();
+    if (lost.length > 0) {
+      await this.db.updateTable('outbox').set({ published_at: null, checked_at: null, next_attempt_at: new Date() }).where('id', 'in', lost).execute();
     }
-    return { confirmed, redelivered };
+    if (waiting.length > 0) await this.db.updateTable('outbox').set({ checked_at: new Date() }).where('id', 'in', waiting).execute();
+    return { confirmed: taken.length, redelivered: lost.length };
   }
 
   /** Runs a pass every `intervalMs` until stopped; a failing pass is reported and retried. */
@@ -175,17 +279,70 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   }
 }
 
-/** Exposes the outbox's lag (age of the oldest undelivered job) and backlog to Prometheus. */
+export interface DeadJob {
+  id: string;
+  queue: string;
+  jobName: string;
+  jobId: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  deadAt: Date;
+}
+
+/** The rows the relay gave up on, oldest first: what an operator looks at. */
+export async function listDeadJobs<DB extends OutboxDatabase>(database: Kysely<DB>): Promise<DeadJob[]> {
+  const db = database as unknown as Kysely<OutboxDatabase>;
+  const rows = await db.selectFrom('outbox').selectAll().where('dead_at', 'is not', null).orderBy('id').execute();
+  return rows.map((row) => ({
+    id: String(row.id),
+    queue: row.queue,
+    jobName: row.job_name,
+    jobId: row.job_id,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    deadAt: row.dead_at!,
+  }));
+}
+
+/** Gives a dead row a fresh start (after the cause was fixed); false when no dead row has that id. */
+export async function retryDeadJob<DB extends OutboxDatabase>(database: Kysely<DB>, id: string): Promise<boolean> {
+  const db = database as unknown as Kysely<OutboxDatabase>;
+  if (!/^\d{1,18}$/.test(id)) return false;
+  const result = await db
+    .updateTable('outbox')
+    .set({ dead_at: null, attempts: 0, next_attempt_at: new Date(), published_at: null, checked_at: null })
+    .where('id', '=', id)
+    .where('dead_at', 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Exposes the outbox to Prometheus: jobs not yet taken by a consumer, the age
+ * of the oldest of them, and dead jobs.
+ */
 export function registerOutboxMetrics<DB extends OutboxDatabase>(metrics: Metrics, database: Kysely<DB>): void {
   const db = database as unknown as Kysely<OutboxDatabase>;
-  metrics.gauge('hexa_outbox_lag_seconds', 'Age of the oldest outbox job not yet delivered to the queue.', [], async (set) => {
-    const row = await db.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('published_at', 'is', null).where('confirmed_at', 'is', null).executeTakeFirst();
+  const none = {} as Record<never, string>;
+  metrics.gauge('hexa_outbox_lag_seconds', 'Age of the oldest outbox job that no consumer has taken yet (0 when none).', [], async (set) => {
+    const row = await db.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('dead_at', 'is', null).executeTakeFirst();
     const oldest = row?.oldest ? new Date(row.oldest as Date).getTime() : Date.now();
-    set({} as Record<never, string>, Math.max(0, (Date.now() - oldest) / 1000));
+    set(none, Math.max(0, (Date.now() - oldest) / 1000));
   });
-  metrics.gauge('hexa_outbox_pending_jobs', 'Outbox jobs not yet delivered to the queue.', [], async (set) => {
-    const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('count')).where('published_at', 'is', null).where('confirmed_at', 'is', null).executeTakeFirst();
-    set({} as Record<never, string>, Number(row?.count ?? 0));
+  metrics.gauge('hexa_outbox_pending_jobs', 'Outbox jobs that no consumer has taken yet, by whether they reached the queue.', ['state'], async (set) => {
+    const rows = await db
+      .selectFrom('outbox')
+      .select([sql<string>`case when published_at is null then 'unpublished' else 'published' end`.as('state'), (eb) => eb.fn.countAll<string>().as('count')])
+      .where('dead_at', 'is', null)
+      .groupBy(sql`1`)
+      .execute();
+    for (const state of ['unpublished', 'published']) set({ state }, Number(rows.find((row) => row.state === state)?.count ?? 0));
+  });
+  metrics.gauge('hexa_outbox_dead_jobs', 'Outbox jobs the relay gave up on (see the outbox CLI).', [], async (set) => {
+    const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('count')).where('dead_at', 'is not', null).executeTakeFirst();
+    set(none, Number(row?.count ?? 0));
   });
 }
 

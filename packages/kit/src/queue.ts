@@ -1,5 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions, type ConnectionOptions } from 'bullmq';
-import { listJobs, type JobContract, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
+import { listJobs, queueNames, type JobContract, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
 import { AppError } from './errors.js';
 import { compileSchema, fieldErrors } from './http.js';
 
@@ -27,6 +27,16 @@ export function createQueue<Q extends QueueName>(name: Q, options: QueueOptions)
   const queue = new Queue(name, { connection: options.connection, prefix: options.prefix, defaultJobOptions });
   queue.on('error', () => undefined);
   return queue;
+}
+
+/**
+ * A producer for every queue of the job contract: what an outbox relay delivers to.
+ *
+ * @example
+ * const queues = createQueues({ connection: redis, prefix: 'hexa' });
+ */
+export function createQueues(options: QueueOptions): Record<QueueName, Queue> {
+  return Object.fromEntries(queueNames.map((name) => [name, createQueue(name, options)])) as Record<QueueName, Queue>;
 }
 
 export type Processors<Q extends QueueName> = {

@@ -26,7 +26,7 @@ function searchOf(query: Record<string, unknown> | undefined): string {
  */
 export function createServiceClient<S extends ServiceName>(options: { baseUrl: string; tokens: InternalTokens; audience: S }) {
   return {
-    async call<Op extends OperationsOf<S>>(operationId: Op, input: Input<Op>): Promise<SuccessBody<Op>> {
+    async call<Op extends OperationsOf<S>>(operationId: Op, input: Input<Op>, options_: { timeoutMs?: number } = {}): Promise<SuccessBody<Op>> {
       const operation = getOperation(operationId);
       const { params, query, body } = input as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
       const token = options.tokens.sign({ audience: options.audience, operation: operation.signature, caller: { kind: 'service', service: options.tokens.service } });
@@ -36,7 +36,7 @@ export function createServiceClient<S extends ServiceName>(options: { baseUrl: s
           method: operation.method.toUpperCase(),
           headers: { [internalTokenHeader]: token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: AbortSignal.timeout(internalCallTimeoutMs),
+          signal: AbortSignal.timeout(options_.timeoutMs ?? internalCallTimeoutMs),
         });
       } catch {
         throw httpError('service_unavailable', `The ${options.audience} service cannot be reached.`);

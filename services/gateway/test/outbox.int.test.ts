@@ -69,7 +69,8 @@ describe('when Redis is down for the workspaces service', () => {
     // Metrics still answer, and show the jobs waiting in the outbox and how long they have waited.
     const metrics = await stack.workspaces.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.statusCode).toBe(200);
-    expect(metrics.body).toMatch(/^hexa_outbox_pending_jobs\{service="workspaces"\} 2$/m);
+    expect(metrics.body).toMatch(/^hexa_outbox_pending_jobs\{state="unpublished",service="workspaces"\} 2$/m);
+    expect(metrics.body).toMatch(/^hexa_outbox_dead_jobs\{service="workspaces"\} 0$/m);
     const lag = Number(/^hexa_outbox_lag_seconds\{service="workspaces"\} (\S+)$/m.exec(metrics.body)?.[1]);
     expect(lag).toBeGreaterThan(0);
   });

@@ -43,6 +43,7 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
 
   bindOperations(app, {
     service: 'membership',
+    idempotency: db,
     tokens: createInternalTokens({ service: 'membership', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS }),
     handlers: {
       ...authHandlers({ auth, cookieSecure: config.HEXA_COOKIE_SECURE === 'true', refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS }),

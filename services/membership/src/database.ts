@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely';
 import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import type { IdempotencyDatabase, InboxDatabase } from '@hexa/kit';
 
 export interface UsersTable {
   id: Generated<string>;
@@ -40,7 +41,7 @@ export interface LoginFailuresTable {
   failures: number;
 }
 
-export interface MembershipDatabase {
+export interface MembershipDatabase extends InboxDatabase, IdempotencyDatabase {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   workspace_memberships: WorkspaceMembershipsTable;

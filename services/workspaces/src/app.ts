@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { bindOperations, createHttpApp, createInternalTokens, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
+import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { WorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesHandlers } from './modules/workspaces/workspaces-routes.js';
 import { createWorkspacesService } from './modules/workspaces/workspaces-service.js';
-import { createOutboxQueues } from './queues.js';
 
 export interface WorkspacesAppDeps {
   config: WorkspacesConfig;
@@ -21,7 +20,7 @@ export interface WorkspacesAppDeps {
 export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<FastifyInstance> {
   const { config, db, redis } = deps;
   const metrics = new Metrics('workspaces');
-  const queues = createOutboxQueues(redis, config.HEXA_QUEUE_PREFIX);
+  const queues = createQueues({ connection: redis, prefix: config.HEXA_QUEUE_PREFIX });
   registerOutboxMetrics(metrics, db);
   registerQueueMetrics(metrics, Object.values(queues));
 
@@ -34,7 +33,7 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
   const tokens = createInternalTokens({ service: 'workspaces', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
   const workspaces = createWorkspacesService({ db, membership, log: app.log });
-  bindOperations(app, { service: 'workspaces', tokens, handlers: workspacesHandlers(workspaces) });
+  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers: workspacesHandlers(workspaces) });
 
   app.addHook('onClose', async () => {
     await Promise.all(Object.values(queues).map((queue) => queue.close()));

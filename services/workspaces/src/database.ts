@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { OutboxDatabase } from '@hexa/kit';
+import type { IdempotencyDatabase, OutboxDatabase } from '@hexa/kit';
 
 export type WorkspaceStatus = 'provisioning' | 'ready' | 'failed';
 
@@ -18,6 +18,6 @@ export interface WorkspacesTable {
   archived_at: Date | null;
 }
 
-export interface WorkspacesDatabase extends OutboxDatabase {
+export interface WorkspacesDatabase extends OutboxDatabase, IdempotencyDatabase {
   workspaces: WorkspacesTable;
 }

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { Schemas, WorkspaceRole } from '@hexa/contract';
-import { accessChangedChannel, httpError } from '@hexa/kit';
+import { accessChangedChannel, httpError, processOnce, type JobKey } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
 import { findUserById } from '../users/users-repository.js';
 
@@ -47,20 +47,31 @@ export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>;
      * synchronously by the workspaces service and again by the outbox job.
      * An existing membership is left as it is, whatever its role: the job may
      * be delivered again long after an Admin changed the creator's role, and
-     * a redelivery must not undo that decision.
+     * a redelivery must not undo that decision. From a job, the job's id is
+     * recorded with the effect (the inbox), so a redelivery changes nothing.
      */
-    async grantCreatorAdmin(input: { workspaceSlug: string; workspaceId: string; userId: string }): Promise<'granted' | 'already-member'> {
+    async grantCreatorAdmin(input: { workspaceSlug: string; workspaceId: string; userId: string }, job?: JobKey): Promise<'granted' | 'already-member'> {
       const user = await findUserById(db, input.userId);
       if (!user) throw httpError('not_found', 'No such user.');
-      const inserted = await db
-        .insertInto('workspace_memberships')
-        .values({ workspace_slug: input.workspaceSlug, workspace_id: input.workspaceId, user_id: input.userId, role: 'ADMIN' })
-        .onConflict((conflict) => conflict.columns(['workspace_slug', 'user_id']).doNothing())
-        .returning('user_id')
-        .executeTakeFirst();
-      if (!inserted) return 'already-member';
-      await announceAccessChanged(input.userId);
-      return 'granted';
+      const grant = async (executor: Kysely<MembershipDatabase> | Transaction<MembershipDatabase>) => {
+        const inserted = await executor
+          .insertInto('workspace_memberships')
+          .values({ workspace_slug: input.workspaceSlug, workspace_id: input.workspaceId, user_id: input.userId, role: 'ADMIN' })
+          .onConflict((conflict) => conflict.columns(['workspace_slug', 'user_id']).doNothing())
+          .returning('user_id')
+          .executeTakeFirst();
+        return inserted ? ('granted' as const) : ('already-member' as const);
+      };
+      let outcome: 'granted' | 'already-member';
+      if (job) {
+        const once = await processOnce(db, job, grant);
+        outcome = once.duplicate ? 'already-member' : once.result;
+      } else {
+        outcome = await grant(db);
+      }
+      // Announced after the commit, so a gateway that reloads at once sees the new role.
+      if (outcome === 'granted') await announceAccessChanged(input.userId);
+      return outcome;
     },
   };
 }

@@ -9,6 +9,9 @@ import { findActiveWorkspace, insertWorkspace, pageWorkspaces, type WorkspaceRow
 
 type RoleSource = 'member' | 'organization';
 
+/** How long a create waits for membership to grant the creator's role before answering with the role pending. */
+const creatorGrantTimeoutMs = 2000;
+
 /** Tries with a random suffix before giving up on a name whose slugs keep colliding. */
 const slugAttempts = 5;
 
@@ -48,9 +51,12 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
 
   return {
     /**
-     * Creates a workspace and makes the caller its Admin before answering.
-     * The row and its jobs (provision the database; grant the creator's role)
-     * commit together, so a crash or a Redis loss after the commit loses nothing.
+     * Creates a workspace; the caller becomes its Admin. The row and its jobs
+     * (provision the database; grant the creator's role) commit together, so
+     * a crash or a Redis loss after the commit loses nothing. The role is
+     * normally granted before the answer; when membership is slow the answer
+     * still says 201 (a retry would create a second workspace) with the role
+     * `pending`, and the outbox job grants it.
      */
     async create(caller: UserCaller, input: { name: string; description?: string; countries?: string[] }): Promise<Schemas['Workspace']> {
       if (!actsAsAdminEverywhere(caller.organizationRole) && !caller.adminSomewhere) {
@@ -60,13 +66,14 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       assertKnownCountries(countries);
       const name = input.name.trim();
       const row = await createRow({ name, description: input.description ?? defaultDescription(name), countries, createdBy: caller.userId });
+      let roleStatus: 'granted' | 'pending' = 'granted';
       try {
-        await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } });
+        await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } }, { timeoutMs: creatorGrantTimeoutMs });
       } catch (error) {
         deps.log.warn({ err: error, slug: row.slug }, 'creator role not granted yet; the outbox job will grant it');
-        throw httpError('service_unavailable', `Workspace ${row.slug} was created; your Admin role will be granted as soon as the membership service answers.`);
+        roleStatus = 'pending';
       }
-      return toWorkspace(row, 'ADMIN', 'member');
+      return { ...toWorkspace(row, 'ADMIN', 'member'), roleStatus };
     },
 
     async list(caller: UserCaller, options: { query?: string; page: number; perPage: number }): Promise<{ items: Schemas['WorkspaceSummary'][]; total: number }> {

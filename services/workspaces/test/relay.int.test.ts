@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
+import { createDatabase, createRedis, enqueueJob, listDeadJobs, migrateToLatest, Metrics, registerOutboxMetrics, retryDeadJob } from '@hexa/kit';
+import { dropSchema, eventually, flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { createWorkspacesRelay, workspacesMigrations, type WorkspacesDatabase } from '../src/index.js';
+
+// The real relay of the workspaces service, on its own migrated schema and queue prefix, against real BullMQ.
+let schema: string;
+let prefix: string;
+let db: Kysely<WorkspacesDatabase>;
+let redis: Redis;
+let outbox: ReturnType<typeof createWorkspacesRelay>;
+
+beforeEach(async () => {
+  schema = uniqueSchema('workspaces');
+  prefix = uniqueQueuePrefix();
+  db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema });
+  await migrateToLatest(db, schema, workspacesMigrations);
+  redis = createRedis(testRedisUrl);
+  outbox = createWorkspacesRelay({ db, redis, prefix, verifyAfterMs: 0, verifyBatchSize: 50 });
+});
+afterEach(async () => {
+  await outbox.close();
+  redis.disconnect();
+  await db.destroy();
+  await flushRedisPrefix(prefix);
+  await dropSchema(schema);
+});
+
+const payload = () => ({ workspaceId: randomUUID(), slug: `ws-${randomUUID().slice(0, 8)}`, createdBy: randomUUID() });
+
+async function rows(): Promise<{ id: string; queue: string; job_id: string; attempts: number; last_error: string | null; dead: boolean; published: boolean }[]> {
+  return query(`select id::text, queue, job_id, attempts, last_error, dead_at is not null as dead, published_at is not null as published from "${schema}".outbox order by id`);
+}
+
+/** Makes every row due now, as if its backoff had passed. */
+async function backoffElapses(): Promise<void> {
+  await query(`update "${schema}".outbox set next_attempt_at = now()`);
+}
+
+/** A consumer that completes or fails jobs as told, like a real one. */
+function consumer(queue: 'membership' | 'databases', outcome: (jobId: string) => 'complete' | 'fail'): Worker {
+  const worker = new Worker(
+    queue,
+    async (job) => {
+      if (outcome(job.id!) === 'fail') throw new UnrecoverableError('refused');
+    },
+    { connection: createRedis(testRedisUrl, 'worker'), prefix },
+  );
+  worker.on('error', () => undefined);
+  return worker;
+}
+
+describe('when a row cannot be delivered', () => {
+  it('records its attempt and error, delivers the good row behind it in the same pass, and after three attempts marks it dead with the reason', async () => {
+    // A row written by a version that knew a queue this one does not, and one whose payload lost a field.
+    await query(`insert into "${schema}".outbox (queue, job_name, job_id, payload) values ('nowhere', 'workspace.created', 'bad-queue', '{}')`);
+    await query(`insert into "${schema}".outbox (queue, job_name, job_id, payload) values ('membership', 'workspace.created', 'bad-payload', $1)`, [JSON.stringify({ slug: 'no-ids' })]);
+    const good = payload();
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', good, `workspace.created-${good.workspaceId}`));
+
+    const first = await outbox.relay.runOnce();
+    expect(first).toMatchObject({ published: 1, failed: 2, dead: 0 });
+    expect(await outbox.queues.membership.getJobState(`workspace.created-${good.workspaceId}`)).toBe('waiting');
+    const [badQueue, badPayload] = await rows();
+    expect(badQueue).toMatchObject({ attempts: 1, dead: false, published: false, last_error: 'no queue nowhere in the job contract' });
+    expect(badPayload).toMatchObject({ attempts: 1, dead: false, published: false });
+    expect(badPayload!.last_error).toContain('invalid payload: payload/workspaceId: "workspaceId" is required');
+
+    await backoffElapses();
+    await outbox.relay.runOnce();
+    await backoffElapses();
+    expect(await outbox.relay.runOnce()).toMatchObject({ dead: 2 });
+    expect((await rows()).filter((row) => row.dead).map((row) => [row.job_id, row.attempts])).toEqual([['bad-queue', 3], ['bad-payload', 3]]);
+
+    // Dead rows are left alone, counted in the metrics, and listed for an operator, who can retry one.
+    await backoffElapses();
+    expect(await outbox.relay.runOnce()).toMatchObject({ failed: 0 });
+    const metrics = new Metrics('workspaces');
+    registerOutboxMetrics(metrics, db);
+    expect(await metrics.registry.metrics()).toMatch(/^hexa_outbox_dead_jobs\{service="workspaces"\} 2$/m);
+    const dead = await listDeadJobs(db);
+    expect(dead.map((job) => [job.queue, job.jobId, job.attempts, job.lastError])).toEqual([
+      ['nowhere', 'bad-queue', 3, 'no queue nowhere in the job contract'],
+      ['membership', 'bad-payload', 3, expect.stringContaining('invalid payload')],
+    ]);
+    expect(await retryDeadJob(db, dead[0]!.id)).toBe(true);
+    expect(await retryDeadJob(db, dead[0]!.id)).toBe(false);
+    expect((await rows())[0]).toMatchObject({ job_id: 'bad-queue', dead: false, attempts: 0 });
+  });
+});
+
+describe('when Redis refuses every job', () => {
+  it('records the attempt on the row it was sending and stops the pass, keeping the rest due', async () => {
+    for (let index = 0; index < 3; index += 1) {
+      const job = payload();
+      await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, `workspace.created-${job.workspaceId}`));
+    }
+    const down = createRedis('redis://127.0.0.1:1');
+    const offline = createWorkspacesRelay({ db, redis: down, prefix });
+    try {
+      expect(await offline.relay.runOnce()).toMatchObject({ published: 0, failed: 1 });
+    } finally {
+      await offline.close();
+      down.disconnect();
+    }
+    const [first, ...rest] = await rows();
+    expect(first).toMatchObject({ attempts: 1, dead: false });
+    expect(first!.last_error).not.toBeNull();
+    expect(rest.map((row) => row.attempts)).toEqual([0, 0]);
+    // Once Redis answers, the two untouched rows go at once; the one that failed waits for its backoff.
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 2 });
+  });
+});
+
+describe('when many published jobs never complete', () => {
+  it('still finds, behind 150 of them, the one a consumer completed, and every row is checked in turn', async () => {
+    for (let index = 0; index < 150; index += 1) {
+      const job = payload();
+      // The databases queue has no consumer here: these jobs wait forever.
+      await db.transaction().execute((trx) => enqueueJob(trx, 'databases', 'workspace.created', job, `workspace.created-${job.workspaceId}`));
+    }
+    const done = payload();
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', done, `workspace.created-${done.workspaceId}`));
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 151 });
+
+    const worker = consumer('membership', () => 'complete');
+    try {
+      await eventually(async () => ((await outbox.queues.membership.getJobState(`workspace.created-${done.workspaceId}`)) === 'completed' ? true : undefined));
+      // Fifty rows are checked per pass here: within four passes every row came round.
+      let confirmed = 0;
+      for (let pass = 0; pass < 4; pass += 1) confirmed += (await outbox.relay.runOnce()).confirmed;
+      expect(confirmed).toBe(1);
+      expect((await rows()).map((row) => row.job_id)).not.toContain(`workspace.created-${done.workspaceId}`);
+      const unchecked = await query(`select count(*)::int as count from "${schema}".outbox where checked_at is null`);
+      expect(unchecked).toEqual([{ count: 0 }]);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('when a consumer took a job and BullMQ later evicted it', () => {
+  it('sends neither the completed nor the failed job again: a failed job is final', async () => {
+    const completes = payload();
+    const fails = payload();
+    for (const job of [completes, fails]) {
+      await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, `workspace.created-${job.workspaceId}`));
+    }
+    await outbox.relay.runOnce();
+    const worker = consumer('membership', (jobId) => (jobId.endsWith(fails.workspaceId) ? 'fail' : 'complete'));
+    try {
+      await eventually(async () => {
+        const states = await Promise.all([completes, fails].map((job) => outbox.queues.membership.getJobState(`workspace.created-${job.workspaceId}`)));
+        return states.join() === 'completed,failed' ? true : undefined;
+      });
+    } finally {
+      await worker.close();
+    }
+    expect(await outbox.relay.runOnce()).toMatchObject({ confirmed: 2 });
+    expect(await rows()).toEqual([]);
+
+    // A day (or a week) later BullMQ removes them.
+    for (const job of [completes, fails]) await (await outbox.queues.membership.getJob(`workspace.created-${job.workspaceId}`))!.remove();
+    expect(await outbox.relay.runOnce()).toEqual({ published: 0, failed: 0, dead: 0, confirmed: 0, redelivered: 0 });
+    expect(await outbox.queues.membership.count()).toBe(0);
+  });
+});
+
+describe('when Redis loses a job no consumer took yet', () => {
+  it('sends it again with the same id', async () => {
+    const job = payload();
+    const jobId = `workspace.created-${job.workspaceId}`;
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, jobId));
+    await outbox.relay.runOnce();
+    await flushRedisPrefix(prefix);
+    expect(await outbox.relay.runOnce()).toMatchObject({ redelivered: 1 });
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 1 });
+    expect((await outbox.queues.membership.getJob(jobId))?.data).toEqual(job);
+  });
+});
