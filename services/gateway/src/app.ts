@@ -58,16 +58,12 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const verifyAccessToken = await createAccessTokenVerifier(config.HEXA_JWT_PUBLIC_KEY);
   const tokens = createInternalTokens({ service: 'gateway', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
-  const cache = new AccessCache(config.ACCESS_CACHE_TTL_MS);
+  const cache = new AccessCache({ ttlMs: config.ACCESS_CACHE_TTL_MS, maxEntries: config.ACCESS_CACHE_MAX_ENTRIES });
   cache.listen(deps.subscriber, config.HEXA_QUEUE_PREFIX);
 
   async function resolveAccess(userId: string, slug: string | undefined): Promise<Schemas['Access']> {
-    const cached = cache.get(userId, slug);
-    if (cached) return cached;
     try {
-      const access = await membership.call('getUserAccess', { params: { userId }, query: slug ? { workspace: slug } : {} });
-      cache.set(userId, slug, access);
-      return access;
+      return await cache.resolve(userId, slug, () => membership.call('getUserAccess', { params: { userId }, query: slug ? { workspace: slug } : {} }));
     } catch (error) {
       if ((error as { code?: string }).code === 'not_found') throw httpError('invalid_token', 'The user of this token no longer exists.');
       throw error;

@@ -7,6 +7,7 @@ export const gatewayConfigSpec = {
   MEMBERSHIP_URL: url('internal URL of the membership service', { protocols: ['http', 'https'], default: 'http://127.0.0.1:8081' }),
   WORKSPACES_URL: url('internal URL of the workspaces service', { protocols: ['http', 'https'], default: 'http://127.0.0.1:8082' }),
   ACCESS_CACHE_TTL_MS: int('how long a resolved role is cached without an invalidation', { default: 30_000, min: 0, max: 600_000 }),
+  ACCESS_CACHE_MAX_ENTRIES: int('how many resolved roles (user × workspace) the gateway keeps at most', { default: 50_000, min: 1, max: 10_000_000 }),
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
