@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { DestinationStream } from 'pino';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import { Ajv2020, type ErrorObject, type Options as AjvOptions } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -80,6 +81,16 @@ export interface HttpAppOptions {
   platformPrefix?: string;
   /** Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe (the gateway behind a load balancer). */
   trustProxy?: boolean | string;
+  /** Where log lines go (standard output when left out). */
+  logDestination?: DestinationStream;
+  /**
+   * How long a client may take to send a whole request (default 30 s); 0 for
+   * no cap, for a proxy that streams uploads of any length (Node's 60 s
+   * headers timeout still bounds the headers).
+   */
+  requestTimeoutMs?: number;
+  /** A connection silent this long (no byte either way) is closed; 0 (default) never. */
+  idleTimeoutMs?: number;
 }
 
 function fieldOf(error: ErrorObject, part: string): string {
@@ -176,14 +187,15 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const metrics = options.metrics ?? new Metrics(options.service);
   const app = Fastify({
-    logger: loggerOptions(options.service, options.logLevel),
+    logger: { ...loggerOptions(options.service, options.logLevel), ...(options.logDestination ? { stream: options.logDestination } : {}) },
     requestIdHeader: 'x-request-id',
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
     },
     bodyLimit: options.bodyLimit ?? defaultBodyLimitBytes,
-    requestTimeout: requestTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? requestTimeoutMs,
+    connectionTimeout: options.idleTimeoutMs ?? 0,
     keepAliveTimeout: keepAliveTimeoutMs,
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,

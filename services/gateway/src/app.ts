@@ -2,12 +2,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { actsAsAdminEverywhere, fillPath, listOperations, loadDocument, publicDocument, type ContractOperation, type Schemas } from '@hexa/contract';
 import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, type Caller, type UserCaller } from '@hexa/kit';
 import { AccessCache } from './access-cache.js';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
-import { forward } from './proxy.js';
+import { registerUpstream } from './proxy.js';
 
 export interface GatewayAppDeps {
   config: GatewayConfig;
@@ -15,6 +16,8 @@ export interface GatewayAppDeps {
   redis: Redis;
   /** A connection in subscriber mode, for access-change announcements. */
   subscriber: Redis;
+  /** Where log lines go (standard output when left out). */
+  logDestination?: DestinationStream;
 }
 
 const apiPrefix = '/api';
@@ -31,6 +34,11 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     service: 'gateway',
     logLevel: config.LOG_LEVEL,
     platformPrefix: apiPrefix,
+    trustProxy: config.HEXA_TRUST_PROXY,
+    ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),
+    // Uploads and downloads stream through for as long as they flow; a silent connection is cut.
+    requestTimeoutMs: 0,
+    idleTimeoutMs: config.UPSTREAM_BODY_IDLE_TIMEOUT_MS,
     readiness: {
       redis: () => pingRedis(deps.redis),
       ...Object.fromEntries(
@@ -45,9 +53,17 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     },
   });
 
-  // The gateway forwards bodies untouched; the service behind it parses and validates them.
+  // The gateway never reads a body: the raw stream goes to the service, which parses it and applies
+  // its own size limit while reading. Only a body announced absurdly large is refused here, before
+  // anything is forwarded; the connection is closed rather than the rest of the body read.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (request, payload, done) => {
+    if (Number(request.headers['content-length']) > config.MAX_REQUEST_BODY_BYTES) {
+      done(httpError('body_too_large', `A request body may not exceed ${config.MAX_REQUEST_BODY_BYTES} bytes.`, { headers: { connection: 'close' } }), undefined);
+      return;
+    }
+    done(null, payload);
+  });
 
   const document = loadDocument();
   const served = publicDocument(document);
@@ -58,16 +74,12 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const verifyAccessToken = await createAccessTokenVerifier(config.HEXA_JWT_PUBLIC_KEY);
   const tokens = createInternalTokens({ service: 'gateway', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
-  const cache = new AccessCache(config.ACCESS_CACHE_TTL_MS);
+  const cache = new AccessCache({ ttlMs: config.ACCESS_CACHE_TTL_MS, maxEntries: config.ACCESS_CACHE_MAX_ENTRIES });
   cache.listen(deps.subscriber, config.HEXA_QUEUE_PREFIX);
 
   async function resolveAccess(userId: string, slug: string | undefined): Promise<Schemas['Access']> {
-    const cached = cache.get(userId, slug);
-    if (cached) return cached;
     try {
-      const access = await membership.call('getUserAccess', { params: { userId }, query: slug ? { workspace: slug } : {} });
-      cache.set(userId, slug, access);
-      return access;
+      return await cache.resolve(userId, slug, () => membership.call('getUserAccess', { params: { userId }, query: slug ? { workspace: slug } : {} }));
     } catch (error) {
       if ((error as { code?: string }).code === 'not_found') throw httpError('invalid_token', 'The user of this token no longer exists.');
       throw error;
@@ -90,21 +102,27 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     return caller;
   }
 
-  for (const operation of listOperations(document)) {
-    if (operation.service === 'gateway' || operation.internal) continue;
-    const baseUrl = services[operation.service];
-    app.route({
-      method: operation.method.toUpperCase() as 'GET',
-      url: `${apiPrefix}${operation.routePath}`,
-      // A malformed slug (`..`, a backslash, a NUL) is refused here and never reaches a service.
-      schema: { hide: true, ...(operation.schema.params ? { params: operation.schema.params } : {}) },
-      handler: async (request, reply) => {
-        const caller = await callerOf(request, operation);
-        const internalToken = tokens.sign({ audience: operation.service, operation: operation.signature, caller });
-        // The upstream path is the operation's template, each parameter encoded: nothing else can be reached.
-        const path = fillPath(operation.path, request.params as Record<string, unknown>);
-        return forward(request, reply, { baseUrl, path, internalToken, withCookies: operation.tags.includes('auth') });
-      },
+  const timeouts = { headersTimeoutMs: config.UPSTREAM_HEADERS_TIMEOUT_MS, bodyIdleTimeoutMs: config.UPSTREAM_BODY_IDLE_TIMEOUT_MS };
+  const operations = listOperations(document).filter((operation) => operation.service !== 'gateway' && !operation.internal);
+  for (const [service, baseUrl] of Object.entries(services)) {
+    // One scope per service: its own connection pool, and the routes that forward to it.
+    await app.register(async (scope) => {
+      const forwardTo = await registerUpstream(scope, { service, baseUrl, timeouts });
+      for (const operation of operations.filter((candidate) => candidate.service === service)) {
+        scope.route({
+          method: operation.method.toUpperCase() as 'GET',
+          url: `${apiPrefix}${operation.routePath}`,
+          // A malformed slug (`..`, a backslash, a NUL) is refused here and never reaches a service.
+          schema: { hide: true, ...(operation.schema.params ? { params: operation.schema.params } : {}) },
+          handler: async (request, reply) => {
+            const caller = await callerOf(request, operation);
+            const internalToken = tokens.sign({ audience: operation.service, operation: operation.signature, caller });
+            // The upstream path is the operation's template, each parameter encoded: nothing else can be reached.
+            const path = fillPath(operation.path, request.params as Record<string, unknown>);
+            return forwardTo(request, reply, { path, internalToken, withCookies: operation.tags.includes('auth') });
+          },
+        });
+      }
     });
   }
 

@@ -1,9 +1,28 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
 import { dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
+
+/** A request as a service behind the gateway received it. */
+export interface Received {
+  service: 'membership' | 'workspaces';
+  method: string;
+  /** The raw request target, as it arrived on the service's socket. */
+  url: string;
+  /** The route it matched, or undefined when none did. */
+  route: string | undefined;
+  headers: IncomingHttpHeaders;
+}
+
+export interface GatewayOptions {
+  /** Overrides of the gateway's environment (WORKSPACES_URL, HEXA_TRUST_PROXY, timeouts…). */
+  env?: Record<string, string>;
+  logDestination?: DestinationStream;
+}
 
 export const ownerLogin = { email: 'owner@example.org', password: 'owner password 123' };
 
@@ -14,6 +33,14 @@ export interface Stack {
   schemas: { membership: string; workspaces: string };
   queuePrefix: string;
   keys: { privateKey: string; publicKey: string };
+  urls: { membership: string; workspaces: string };
+  /** Every request membership and workspaces received, in order. */
+  received: Received[];
+  /**
+   * Another gateway in front of the same services (closed with the stack),
+   * with its own settings: to put a misbehaving server in place of a service.
+   */
+  startGateway(options?: GatewayOptions): Promise<FastifyInstance>;
   /** A request through the gateway, as a client sends it. */
   call(options: InjectOptions & { token?: string }): Promise<LightMyRequestResponse>;
   /** Signs in through the gateway; returns the access token. */
@@ -28,17 +55,23 @@ export interface Stack {
  * ephemeral ports, each on its own schema, and the gateway in front of them,
  * all sharing one fresh queue prefix.
  */
-export async function startStack(options: { workspacesRedisUrl?: string; accessCacheTtlMs?: number } = {}): Promise<Stack> {
+export async function startStack(options: { workspacesRedisUrl?: string; accessCacheTtlMs?: number } & GatewayOptions = {}): Promise<Stack> {
   const schemas = { membership: uniqueSchema('membership'), workspaces: uniqueSchema('workspaces') };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
   const common = { DATABASE_URL: testDatabaseUrl, REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
+  const received: Received[] = [];
+  const record = (service: Received['service'], app: FastifyInstance) =>
+    app.addHook('onRequest', async (request) => {
+      received.push({ service, method: request.method, url: request.raw.url ?? '', route: request.routeOptions.url, headers: request.headers });
+    });
 
   const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey });
   const membershipDb = createDatabase<MembershipDatabase>({ url: testDatabaseUrl, schema: schemas.membership });
   await migrateToLatest(membershipDb, schemas.membership, membershipMigrations);
   await createUsersService({ db: membershipDb }).seedOwner({ ...ownerLogin, name: 'Olive Owner' });
   const membership = await buildMembershipApp({ config: membershipConfig, db: membershipDb, redis: createRedis(testRedisUrl) });
+  record('membership', membership);
   const membershipUrl = await membership.listen({ host: '127.0.0.1', port: 0 });
 
   const workspacesRedisUrl = options.workspacesRedisUrl ?? testRedisUrl;
@@ -46,18 +79,30 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
   const workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: schemas.workspaces });
   await migrateToLatest(workspacesDb, schemas.workspaces, workspacesMigrations);
   const workspaces = await buildWorkspacesApp({ config: workspacesConfig, db: workspacesDb, redis: createRedis(workspacesRedisUrl) });
+  record('workspaces', workspaces);
   const workspacesUrl = await workspaces.listen({ host: '127.0.0.1', port: 0 });
 
-  const gatewayConfig = loadGatewayConfig({
-    ...common,
-    ...serviceKeyEnv('gateway'),
-    HEXA_JWT_PUBLIC_KEY: keys.publicKey,
-    MEMBERSHIP_URL: membershipUrl,
-    WORKSPACES_URL: workspacesUrl,
-    ...(options.accessCacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(options.accessCacheTtlMs) }),
-  });
-  const gateway = await buildGatewayApp({ config: gatewayConfig, redis: createRedis(testRedisUrl), subscriber: createRedis(testRedisUrl, 'subscriber') });
-  await gateway.ready();
+  const extraGateways: FastifyInstance[] = [];
+  const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {
+    const gatewayConfig = loadGatewayConfig({
+      ...common,
+      ...serviceKeyEnv('gateway'),
+      HEXA_JWT_PUBLIC_KEY: keys.publicKey,
+      MEMBERSHIP_URL: membershipUrl,
+      WORKSPACES_URL: workspacesUrl,
+      ...(cacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(cacheTtlMs) }),
+      ...gatewayOptions.env,
+    });
+    const app = await buildGatewayApp({
+      config: gatewayConfig,
+      redis: createRedis(testRedisUrl),
+      subscriber: createRedis(testRedisUrl, 'subscriber'),
+      ...(gatewayOptions.logDestination ? { logDestination: gatewayOptions.logDestination } : {}),
+    });
+    await app.ready();
+    return app;
+  };
+  const gateway = await buildGateway(options, options.accessCacheTtlMs);
   // The access-change subscription must be live before tests rely on invalidation.
   await subscribed(accessChangedChannel(queuePrefix));
 
@@ -76,6 +121,13 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
     schemas,
     queuePrefix,
     keys,
+    urls: { membership: membershipUrl, workspaces: workspacesUrl },
+    received,
+    async startGateway(gatewayOptions = {}) {
+      const app = await buildGateway(gatewayOptions);
+      extraGateways.push(app);
+      return app;
+    },
     call,
     login,
     async createUser(email, organizationRole) {
@@ -86,6 +138,7 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
       return { token: await login(email, password), id: response.json().id as string };
     },
     async close() {
+      for (const app of extraGateways) await app.close();
       await gateway.close();
       await workspaces.close();
       await membership.close();
