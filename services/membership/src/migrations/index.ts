@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-26T1700-initial.js';
+import * as sessionFamiliesAndPersonalTokens from './2026-11-29T1200-session-families-and-personal-tokens.js';
 
 /** Every migration of the membership schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1700-initial': initial,
+  '2026-11-29T1200-session-families-and-personal-tokens': sessionFamiliesAndPersonalTokens,
 };
