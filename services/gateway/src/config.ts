@@ -7,6 +7,9 @@ export const gatewayConfigSpec = {
   MEMBERSHIP_URL: url('internal URL of the membership service', { protocols: ['http', 'https'], default: 'http://127.0.0.1:8081' }),
   WORKSPACES_URL: url('internal URL of the workspaces service', { protocols: ['http', 'https'], default: 'http://127.0.0.1:8082' }),
   ACCESS_CACHE_TTL_MS: int('how long a resolved role is cached without an invalidation', { default: 30_000, min: 0, max: 600_000 }),
+  PERSONAL_ACCESS_TOKEN_CACHE_TTL_MS: int('how long a resolved personal access token is cached (a revocation drops it at once)', { default: 30_000, min: 0, max: 600_000 }),
+  LOGIN_RATE_LIMIT_PER_MINUTE: int('sign-in attempts allowed per client address per minute', { default: 30, min: 1, max: 100_000 }),
+  REFRESH_RATE_LIMIT_PER_MINUTE: int('session refreshes allowed per client address per minute', { default: 120, min: 1, max: 100_000 }),
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

@@ -24,7 +24,13 @@ export async function forward(
   };
   const contentType = request.headers['content-type'];
   if (contentType) headers['content-type'] = contentType;
-  if (target.withCookies && request.headers.cookie) headers.cookie = request.headers.cookie;
+  // Auth operations see the cookie, and whether a browser sent the request (it then keeps its refresh token only in the cookie).
+  if (target.withCookies) {
+    for (const name of ['cookie', 'origin', 'sec-fetch-site']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+  }
   const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
 
   let response: Response;

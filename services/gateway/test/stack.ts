@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
 import { dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
-import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase } from '@hexa/membership';
+import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
@@ -28,17 +28,31 @@ export interface Stack {
  * ephemeral ports, each on its own schema, and the gateway in front of them,
  * all sharing one fresh queue prefix.
  */
-export async function startStack(options: { workspacesRedisUrl?: string; accessCacheTtlMs?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: {
+    workspacesRedisUrl?: string;
+    accessCacheTtlMs?: number;
+    /** Extra settings of membership and the gateway. */
+    env?: { membership?: Record<string, string>; gateway?: Record<string, string> };
+    /** Membership's password check (the real one, wrapped to count calls). */
+    verifyPassword?: PasswordVerifier;
+  } = {},
+): Promise<Stack> {
   const schemas = { membership: uniqueSchema('membership'), workspaces: uniqueSchema('workspaces') };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
   const common = { DATABASE_URL: testDatabaseUrl, REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
 
-  const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey });
+  const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey, ...options.env?.membership });
   const membershipDb = createDatabase<MembershipDatabase>({ url: testDatabaseUrl, schema: schemas.membership });
   await migrateToLatest(membershipDb, schemas.membership, membershipMigrations);
   await createUsersService({ db: membershipDb }).seedOwner({ ...ownerLogin, name: 'Olive Owner' });
-  const membership = await buildMembershipApp({ config: membershipConfig, db: membershipDb, redis: createRedis(testRedisUrl) });
+  const membership = await buildMembershipApp({
+    config: membershipConfig,
+    db: membershipDb,
+    redis: createRedis(testRedisUrl),
+    ...(options.verifyPassword ? { verifyPassword: options.verifyPassword } : {}),
+  });
   const membershipUrl = await membership.listen({ host: '127.0.0.1', port: 0 });
 
   const workspacesRedisUrl = options.workspacesRedisUrl ?? testRedisUrl;
@@ -55,6 +69,7 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
     MEMBERSHIP_URL: membershipUrl,
     WORKSPACES_URL: workspacesUrl,
     ...(options.accessCacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(options.accessCacheTtlMs) }),
+    ...options.env?.gateway,
   });
   const gateway = await buildGatewayApp({ config: gatewayConfig, redis: createRedis(testRedisUrl), subscriber: createRedis(testRedisUrl, 'subscriber') });
   await gateway.ready();
