@@ -29,7 +29,7 @@ export interface ContractOperation {
   permission?: Permission;
   /** False when the body may be left out (it then counts as `{}`). */
   bodyRequired: boolean;
-  /** A POST that answers 201 or 202: it creates something, and takes an `Idempotency-Key`. */
+  /** A POST that answers 201 or 202: it creates something, and takes an `Idempotency-Key` (unless `x-idempotency: none`). */
   creates: boolean;
   schema: {
     body?: JsonSchema;
@@ -77,6 +77,8 @@ interface RawOperation {
   'x-internal'?: boolean;
   'x-callers'?: string[];
   'x-permission'?: string;
+  /** `none`: a creating operation whose answer must not be kept for replay (it shows a secret once). */
+  'x-idempotency'?: 'none';
   parameters?: (RawParameter | { $ref: string })[];
   requestBody?: { required?: boolean; content?: Record<string, { schema: JsonSchema }> };
   responses?: Record<string, { content?: Record<string, { schema: JsonSchema }> }>;
@@ -147,7 +149,7 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         callers: internal ? ((rawOperation['x-callers'] ?? []) as ServiceName[]) : ['gateway'],
         ...(permission ? { permission: permission as Permission } : {}),
         bodyRequired: rawOperation.requestBody?.required === true,
-        creates: method === 'post' && Object.keys(operation.responses ?? {}).some((status) => status === '201' || status === '202'),
+        creates: method === 'post' && rawOperation['x-idempotency'] !== 'none' && Object.keys(operation.responses ?? {}).some((status) => status === '201' || status === '202'),
         schema: {
           ...(body ? { body } : {}),
           querystring: parameterSchema(parameters, 'query')!,

@@ -6,9 +6,10 @@ import type { DestinationStream } from 'pino';
 import { actsAsAdminEverywhere, fillPath, listOperations, loadDocument, publicDocument, type ContractOperation, type Schemas } from '@hexa/contract';
 import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, type Caller, type UserCaller } from '@hexa/kit';
 import { AccessCache } from './access-cache.js';
-import { createAccessTokenVerifier } from './access-tokens.js';
+import { registerAccessTokens } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
 import { registerUpstream } from './proxy.js';
+import { registerRateLimits } from './rate-limits.js';
 
 export interface GatewayAppDeps {
   config: GatewayConfig;
@@ -71,9 +72,25 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   await app.register(swaggerUi, { routePrefix: `${apiPrefix}/docs` });
   app.get(`${apiPrefix}/openapi.json`, { schema: { hide: true } }, async () => served);
 
-  const verifyAccessToken = await createAccessTokenVerifier(config.HEXA_JWT_PUBLIC_KEY);
   const tokens = createInternalTokens({ service: 'gateway', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
+  const authenticate = await registerAccessTokens(app, {
+    publicKey: config.HEXA_JWT_PUBLIC_KEY,
+    membership,
+    subscriber: deps.subscriber,
+    queuePrefix: config.HEXA_QUEUE_PREFIX,
+    personalAccessTokenCacheTtlMs: config.PERSONAL_ACCESS_TOKEN_CACHE_TTL_MS,
+    document,
+  });
+  await registerRateLimits(app, {
+    redis: deps.redis,
+    keyPrefix: config.HEXA_QUEUE_PREFIX,
+    routePrefix: apiPrefix,
+    limits: [
+      { operationId: 'login', perMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE },
+      { operationId: 'refreshSession', perMinute: config.REFRESH_RATE_LIMIT_PER_MINUTE },
+    ],
+  });
   const cache = new AccessCache({ ttlMs: config.ACCESS_CACHE_TTL_MS, maxEntries: config.ACCESS_CACHE_MAX_ENTRIES });
   cache.listen(deps.subscriber, config.HEXA_QUEUE_PREFIX);
 
@@ -88,7 +105,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   async function callerOf(request: FastifyRequest, operation: ContractOperation): Promise<Caller> {
     if (operation.isPublic) return { kind: 'anonymous' };
-    const userId = await verifyAccessToken(request.headers.authorization);
+    const { userId } = await authenticate(request, operation);
     // Path parameters were validated against the contract before the handler runs.
     const addressed = (request.params as Record<string, string | undefined>).slug;
     const access = await resolveAccess(userId, addressed);

@@ -50,6 +50,9 @@ export const gatewayConfigSpec = {
     min: 1,
     max: 2 ** 50,
   }),
+  PERSONAL_ACCESS_TOKEN_CACHE_TTL_MS: int('how long a resolved personal access token is cached (a revocation drops it at once)', { default: 30_000, min: 0, max: 600_000 }),
+  LOGIN_RATE_LIMIT_PER_MINUTE: int('sign-in attempts allowed per client address per minute', { default: 30, min: 1, max: 100_000 }),
+  REFRESH_RATE_LIMIT_PER_MINUTE: int('session refreshes allowed per client address per minute', { default: 120, min: 1, max: 100_000 }),
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

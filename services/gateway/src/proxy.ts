@@ -125,7 +125,13 @@ function forward(request: FastifyRequest, reply: FastifyReply, upstream: { servi
         const value = request.headers[name];
         if (value !== undefined) headers[name] = value;
       }
-      if (target.withCookies && request.headers.cookie) headers.cookie = request.headers.cookie;
+      // Auth operations see the cookie, and whether a browser sent the request (it then keeps its refresh token only in the cookie).
+      if (target.withCookies) {
+        for (const name of ['cookie', 'origin', 'sec-fetch-site'] as const) {
+          const value = request.headers[name];
+          if (typeof value === 'string') headers[name] = value;
+        }
+      }
       headers[internalTokenHeader] = target.internalToken;
       headers['x-request-id'] = request.id;
       // Overwritten, never appended to: `request.ip` is the client as far as the trusted proxies (HEXA_TRUST_PROXY) say.

@@ -3,7 +3,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { DestinationStream } from 'pino';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
 import { dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
-import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase } from '@hexa/membership';
+import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
@@ -55,7 +55,16 @@ export interface Stack {
  * ephemeral ports, each on its own schema, and the gateway in front of them,
  * all sharing one fresh queue prefix.
  */
-export async function startStack(options: { workspacesRedisUrl?: string; accessCacheTtlMs?: number } & GatewayOptions = {}): Promise<Stack> {
+export async function startStack(
+  options: {
+    workspacesRedisUrl?: string;
+    accessCacheTtlMs?: number;
+    /** Extra settings of membership. */
+    membershipEnv?: Record<string, string>;
+    /** Membership's password check (the real one, wrapped to count calls). */
+    verifyPassword?: PasswordVerifier;
+  } & GatewayOptions = {},
+): Promise<Stack> {
   const schemas = { membership: uniqueSchema('membership'), workspaces: uniqueSchema('workspaces') };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
@@ -66,11 +75,16 @@ export async function startStack(options: { workspacesRedisUrl?: string; accessC
       received.push({ service, method: request.method, url: request.raw.url ?? '', route: request.routeOptions.url, headers: request.headers });
     });
 
-  const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey });
+  const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey, ...options.membershipEnv });
   const membershipDb = createDatabase<MembershipDatabase>({ url: testDatabaseUrl, schema: schemas.membership });
   await migrateToLatest(membershipDb, schemas.membership, membershipMigrations);
   await createUsersService({ db: membershipDb }).seedOwner({ ...ownerLogin, name: 'Olive Owner' });
-  const membership = await buildMembershipApp({ config: membershipConfig, db: membershipDb, redis: createRedis(testRedisUrl) });
+  const membership = await buildMembershipApp({
+    config: membershipConfig,
+    db: membershipDb,
+    redis: createRedis(testRedisUrl),
+    ...(options.verifyPassword ? { verifyPassword: options.verifyPassword } : {}),
+  });
   record('membership', membership);
   const membershipUrl = await membership.listen({ host: '127.0.0.1', port: 0 });
 

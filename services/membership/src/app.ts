@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
@@ -8,9 +9,13 @@ import type { MembershipDatabase } from './database.js';
 import { createAuthService } from './modules/auth/auth-service.js';
 import { authHandlers } from './modules/auth/auth-routes.js';
 import { createLoginLimiter } from './modules/auth/login-limiter.js';
-import { importSigningKey } from './modules/auth/tokens-fns.js';
+import { accessTokenJwtOptions } from './modules/auth/tokens-fns.js';
+import { createAccessAnnouncer } from './modules/memberships/access-announcer.js';
 import { createMembershipsService } from './modules/memberships/memberships-service.js';
 import { membershipsHandlers } from './modules/memberships/memberships-routes.js';
+import { createPersonalAccessTokensService } from './modules/personal-access-tokens/personal-access-tokens-service.js';
+import { personalAccessTokensHandlers } from './modules/personal-access-tokens/personal-access-tokens-routes.js';
+import { verifyPassword, type PasswordVerifier } from './modules/users/passwords.js';
 import { createUsersService } from './modules/users/users-service.js';
 import { usersHandlers } from './modules/users/users-routes.js';
 
@@ -18,6 +23,8 @@ export interface MembershipAppDeps {
   config: MembershipConfig;
   db: Kysely<MembershipDatabase>;
   redis: Redis;
+  /** How sign-in checks a password; argon2id (`verifyPassword`) unless another verifier is given. */
+  verifyPassword?: PasswordVerifier;
 }
 
 /** Builds the membership service's HTTP app from its dependencies; closing it closes them. */
@@ -29,16 +36,20 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
     readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
   });
   await app.register(cookie);
+  await app.register(fastifyJwt, accessTokenJwtOptions(config.HEXA_JWT_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS));
 
+  const announceAccessChanged = createAccessAnnouncer({ redis, queuePrefix: config.HEXA_QUEUE_PREFIX });
   const users = createUsersService({ db });
   const memberships = createMembershipsService({ db, redis, queuePrefix: config.HEXA_QUEUE_PREFIX });
+  const personalAccessTokens = createPersonalAccessTokensService({ db, announceAccessChanged });
   const auth = createAuthService({
     db,
-    signingKey: await importSigningKey(config.HEXA_JWT_PRIVATE_KEY),
-    limiter: createLoginLimiter({ db, windowSeconds: config.LOGIN_WINDOW_SECONDS }),
+    signAccessToken: (userId) => app.jwt.sign({ sub: userId }),
+    verifyPassword: deps.verifyPassword ?? verifyPassword,
+    limiter: createLoginLimiter({ db, windowSeconds: config.LOGIN_WINDOW_SECONDS, maxAttempts: config.LOGIN_MAX_FAILURES }),
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
-    maxLoginFailures: config.LOGIN_MAX_FAILURES,
+    refreshReuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
   });
 
   bindOperations(app, {
@@ -46,9 +57,10 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
     idempotency: db,
     tokens: createInternalTokens({ service: 'membership', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS }),
     handlers: {
-      ...authHandlers({ auth, cookieSecure: config.HEXA_COOKIE_SECURE === 'true', refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS }),
+      ...authHandlers({ auth, publicUrl: config.HEXA_PUBLIC_URL }),
       ...usersHandlers(users),
       ...membershipsHandlers(memberships),
+      ...personalAccessTokensHandlers(personalAccessTokens),
     },
   });
 

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import type { OrganizationRole, Schemas, WorkspaceRole } from '@hexa/contract';
 import type { IdempotencyDatabase, InboxDatabase } from '@hexa/kit';
 
 export interface UsersTable {
@@ -13,15 +13,37 @@ export interface UsersTable {
   updated_at: Generated<Date>;
 }
 
+/** One sign-in: every refresh token rotated from it shares its lifetime and its revocation. */
+export interface RefreshFamiliesTable {
+  id: Generated<string>;
+  user_id: string;
+  /** Absolute: rotation never extends it. */
+  expires_at: Date;
+  revoked_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface RefreshTokensTable {
   id: Generated<string>;
   family_id: string;
   user_id: string;
   /** SHA-256 of the token: a database leak does not leak sessions. */
   token_hash: string;
+  /** The family's end, copied for the reader: a rotated token expires when its family does. */
   expires_at: Date;
   used_at: Date | null;
-  revoked_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface PersonalAccessTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  /** SHA-256 of the secret; the secret itself is shown once and never stored. */
+  token_hash: string;
+  scope: Schemas['TokenScope'];
+  expires_at: Date;
+  last_used_at: Date | null;
   created_at: Generated<Date>;
 }
 
@@ -43,7 +65,9 @@ export interface LoginFailuresTable {
 
 export interface MembershipDatabase extends InboxDatabase, IdempotencyDatabase {
   users: UsersTable;
+  refresh_families: RefreshFamiliesTable;
   refresh_tokens: RefreshTokensTable;
+  personal_access_tokens: PersonalAccessTokensTable;
   workspace_memberships: WorkspaceMembershipsTable;
   login_failures: LoginFailuresTable;
 }

@@ -1,7 +1,8 @@
-export { buildMembershipApp } from './app.js';
+export { buildMembershipApp, type MembershipAppDeps } from './app.js';
 export { loadMembershipConfig, type MembershipConfig } from './config.js';
 export type { MembershipDatabase } from './database.js';
 export { migrations as membershipMigrations } from './migrations/index.js';
 export { membershipProcessors } from './modules/memberships/memberships-jobs.js';
 export { createMembershipsService } from './modules/memberships/memberships-service.js';
 export { createUsersService } from './modules/users/users-service.js';
+export { verifyPassword, type PasswordVerifier } from './modules/users/passwords.js';

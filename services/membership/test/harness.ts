@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { getOperation } from '@hexa/contract';
 import { createDatabase, createRedis, migrateToLatest, internalTokenHeader, type Caller } from '@hexa/kit';
 import { dropSchema, generateSigningKeys, serviceKeyEnv, testDatabaseUrl, testRedisUrl, tokensOf, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
-import { buildMembershipApp, loadMembershipConfig, membershipMigrations, type MembershipConfig, type MembershipDatabase } from '../src/index.js';
+import { buildMembershipApp, loadMembershipConfig, membershipMigrations, type MembershipAppDeps, type MembershipConfig, type MembershipDatabase } from '../src/index.js';
 
 export interface MembershipHarness {
   app: FastifyInstance;
@@ -18,7 +18,7 @@ export interface MembershipHarness {
 }
 
 /** A membership app on its own schema and queue prefix. */
-export async function startMembership(env: Record<string, string> = {}): Promise<MembershipHarness> {
+export async function startMembership(env: Record<string, string> = {}, options: Pick<MembershipAppDeps, 'verifyPassword'> = {}): Promise<MembershipHarness> {
   const schema = uniqueSchema('membership');
   const keys = generateSigningKeys();
   const config = loadMembershipConfig({
@@ -33,7 +33,7 @@ export async function startMembership(env: Record<string, string> = {}): Promise
   });
   const db = createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema });
   await migrateToLatest(db, schema, membershipMigrations);
-  const app = await buildMembershipApp({ config, db, redis: createRedis(config.REDIS_URL) });
+  const app = await buildMembershipApp({ config, db, redis: createRedis(config.REDIS_URL), ...options });
   await app.ready();
   return {
     app,

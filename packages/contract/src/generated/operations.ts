@@ -6,6 +6,9 @@ export const operationServices = {
   refreshSession: 'membership',
   logout: 'membership',
   getMe: 'membership',
+  listPersonalAccessTokens: 'membership',
+  createPersonalAccessToken: 'membership',
+  deletePersonalAccessToken: 'membership',
   createUser: 'membership',
   listWorkspaces: 'workspaces',
   createWorkspace: 'workspaces',
@@ -14,4 +17,5 @@ export const operationServices = {
   getUserAccess: 'membership',
   listUserMemberships: 'membership',
   grantCreatorAdmin: 'membership',
+  resolvePersonalAccessToken: 'membership',
 } as const;

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as idempotencyKeys from './2026-11-29T1201-idempotency-keys.js';
 import * as initial from './2026-11-26T1700-initial.js';
 import * as inbox from './2026-11-29T1200-inbox.js';
+import * as sessionFamiliesAndPersonalTokens from './2026-11-29T1200-session-families-and-personal-tokens.js';
 
 /** Every migration of the membership schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1700-initial': initial,
   '2026-11-29T1200-inbox': inbox,
+  '2026-11-29T1200-session-families-and-personal-tokens': sessionFamiliesAndPersonalTokens,
   '2026-11-29T1201-idempotency-keys': idempotencyKeys,
 };

@@ -3,37 +3,32 @@ import { httpError } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
 
 /**
- * Counts failed logins per key in fixed windows, in PostgreSQL (Redis may
- * lose its data; a brute-force budget must not reset with it).
+ * A per-account sign-in budget in fixed windows, kept in PostgreSQL (Redis
+ * may lose its data; a brute-force budget must not reset with it).
+ *
+ * An attempt is reserved before the password is checked, in one atomic
+ * upsert, so parallel guesses cannot all slip past a budget that was read
+ * before any of them was counted. A successful sign-in clears the account's
+ * counter; a failed one leaves its reservation counted.
  */
-export function createLoginLimiter(deps: { db: Kysely<MembershipDatabase>; windowSeconds: number }) {
-  const { db, windowSeconds } = deps;
+export function createLoginLimiter(deps: { db: Kysely<MembershipDatabase>; windowSeconds: number; maxAttempts: number }) {
+  const { db, windowSeconds, maxAttempts } = deps;
   return {
-    /** Throws 429 when any key has used up its budget in the current window. */
-    async assertAllowed(budgets: { key: string; max: number }[]): Promise<void> {
-      const rows = await db
-        .selectFrom('login_failures')
-        .select(['key', 'failures', 'window_start'])
-        .where('key', 'in', budgets.map((budget) => budget.key))
-        .where('window_start', '>', sql<Date>`now() - make_interval(secs => ${windowSeconds})`)
-        .execute();
-      for (const row of rows) {
-        const budget = budgets.find((item) => item.key === row.key);
-        if (budget && row.failures >= budget.max) {
-          const retryAfter = Math.max(1, Math.ceil((row.window_start.getTime() + windowSeconds * 1000 - Date.now()) / 1000));
-          throw httpError('too_many_requests', 'Too many failed sign-in attempts; try again later.', { headers: { 'retry-after': String(retryAfter) } });
-        }
-      }
-    },
-
-    async recordFailure(keys: string[]): Promise<void> {
-      for (const key of keys) {
-        await sql`
-          insert into login_failures (key, window_start, failures) values (${key}, now(), 1)
-          on conflict (key) do update set
-            failures = case when login_failures.window_start > now() - make_interval(secs => ${windowSeconds}) then login_failures.failures + 1 else 1 end,
-            window_start = case when login_failures.window_start > now() - make_interval(secs => ${windowSeconds}) then login_failures.window_start else now() end
-        `.execute(db);
+    /** Counts one attempt for `key`; throws 429 with Retry-After when the budget is already spent. */
+    async reserve(key: string): Promise<void> {
+      const { rows } = await sql<{ attempts: number; retry_after: number }>`
+        insert into login_failures as counter (key, window_start, failures) values (${key}, now(), 1)
+        on conflict (key) do update set
+          failures = case when counter.window_start > now() - make_interval(secs => ${windowSeconds}) then counter.failures + 1 else 1 end,
+          window_start = case when counter.window_start > now() - make_interval(secs => ${windowSeconds}) then counter.window_start else now() end
+        returning failures as attempts,
+          ceil(extract(epoch from window_start + make_interval(secs => ${windowSeconds}) - now()))::int as retry_after
+      `.execute(db);
+      const row = rows[0]!;
+      if (row.attempts > maxAttempts) {
+        throw httpError('too_many_requests', 'Too many failed sign-in attempts for this account; try again later.', {
+          headers: { 'retry-after': String(Math.max(1, row.retry_after)) },
+        });
       }
     },
 
@@ -42,3 +37,5 @@ export function createLoginLimiter(deps: { db: Kysely<MembershipDatabase>; windo
     },
   };
 }
+
+export type LoginLimiter = ReturnType<typeof createLoginLimiter>;

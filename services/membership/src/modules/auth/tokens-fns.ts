@@ -1,22 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, importPKCS8, type CryptoKey } from 'jose';
+import { createHash, createPublicKey, randomBytes } from 'node:crypto';
+import type { FastifyJWTOptions } from '@fastify/jwt';
 import { accessTokenClaims } from '@hexa/kit';
 
-const { issuer: accessTokenIssuer, audience: accessTokenAudience, algorithm: accessTokenAlgorithm } = accessTokenClaims;
-
-export async function importSigningKey(pem: string): Promise<CryptoKey> {
-  return importPKCS8(pem, accessTokenAlgorithm);
-}
-
-export async function signAccessToken(key: CryptoKey, userId: string, ttlSeconds: number): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: accessTokenAlgorithm })
-    .setSubject(userId)
-    .setIssuer(accessTokenIssuer)
-    .setAudience(accessTokenAudience)
-    .setIssuedAt()
-    .setExpirationTime(`${ttlSeconds}s`)
-    .sign(key);
+/**
+ * How @fastify/jwt signs access tokens: EdDSA with membership's private key,
+ * for the issuer and audience the gateway checks. The public half is derived
+ * from the private key (the plugin wants both; membership verifies nothing).
+ */
+export function accessTokenJwtOptions(privateKeyPem: string, ttlSeconds: number): FastifyJWTOptions {
+  const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+  return {
+    secret: { private: privateKeyPem, public: publicKeyPem },
+    // A number is seconds to @fastify/jwt.
+    sign: { algorithm: accessTokenClaims.algorithm, iss: accessTokenClaims.issuer, aud: accessTokenClaims.audience, expiresIn: ttlSeconds },
+    verify: { algorithms: [accessTokenClaims.algorithm], allowedIss: accessTokenClaims.issuer, allowedAud: accessTokenClaims.audience },
+  };
 }
 
 /** 256 random bits, URL-safe. */
@@ -24,6 +22,7 @@ export function newRefreshToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** SHA-256, hex: what is stored of a refresh token or a personal access token. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

@@ -1,24 +1,17 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { Schemas, WorkspaceRole } from '@hexa/contract';
-import { accessChangedChannel, httpError, processOnce, type JobKey } from '@hexa/kit';
+import { httpError, processOnce, type JobKey } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
 import { findUserById } from '../users/users-repository.js';
+import { createAccessAnnouncer } from './access-announcer.js';
 
 /** What the gateway needs to know about a caller to forward a request. */
 export type Access = Schemas['Access'];
 
 export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>; redis: Redis; queuePrefix: string }) {
   const { db } = deps;
-
-  /** Tells gateways to forget a user's cached access. Best effort: the cache also expires on its own. */
-  async function announceAccessChanged(userId: string): Promise<void> {
-    try {
-      await deps.redis.publish(accessChangedChannel(deps.queuePrefix), userId);
-    } catch {
-      // Redis is down: gateway caches expire within their short lifetime.
-    }
-  }
+  const announceAccessChanged = createAccessAnnouncer(deps);
 
   return {
     async resolveAccess(userId: string, workspaceSlug: string | undefined): Promise<Access> {

@@ -8,10 +8,16 @@ export async function hashPassword(password: string): Promise<string> {
 // Verified when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
 const decoyHash = await hash('decoy password that no one has');
 
-export async function verifyPassword(passwordHash: string | undefined, password: string): Promise<boolean> {
+/**
+ * Checks a password against a stored hash (or against a decoy when there is
+ * none): the costly step that sign-in budgets ration.
+ */
+export type PasswordVerifier = (passwordHash: string | undefined, password: string) => Promise<boolean>;
+
+export const verifyPassword: PasswordVerifier = async (passwordHash, password) => {
   try {
-    return await verify(passwordHash ?? decoyHash, password) && passwordHash !== undefined;
+    return (await verify(passwordHash ?? decoyHash, password)) && passwordHash !== undefined;
   } catch {
     return false;
   }
-}
+};
