@@ -9,6 +9,8 @@ source scripts/lib/ensure.sh
 ensure_platform hexa_test
 
 # Defaults point at the local services started above; set them to use others.
+# TEST_DATABASE_URL is a superuser: the harness provisions the services' test roles
+# (hexa_test_<service>) with it, and each service under test logs in as its own role.
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hexa_test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 

@@ -1,8 +1,9 @@
 /**
  * Local supervisor behind `npm start` (after deploy/local/start.sh has made sure
  * PostgreSQL, Redis and node_modules are there): keeps the local secrets in .hexa/,
- * migrates, seeds the organization owner, runs every service and worker with
- * prefixed output, and stops them all together.
+ * provisions each service's database role and schema, migrates, seeds the
+ * organization owner, runs every service and worker with prefixed output, and
+ * stops them all together.
  *
  * Only node: built-ins, so it runs before anything else is known to work.
  */
@@ -68,12 +69,18 @@ writeFileSync(servicePublicKeysFile, `${JSON.stringify(servicePublicKeys, null, 
 interface Owner {
   email: string;
   password: string;
+  /** Generated here and kept in .hexa/owner.json (not given through HEXA_OWNER_PASSWORD): only then is it printed. */
+  generated: boolean;
 }
 
-/** The owner's credentials: environment first, then .hexa/owner.json, then new ones. */
+/**
+ * The owner's login for the seed: e-mail and password from the environment
+ * first, then .hexa/owner.json, then new ones. Only a generated password is
+ * written to disk; one given through HEXA_OWNER_PASSWORD stays where it was given.
+ */
 function loadOwner(): Owner {
   const file = join(stateDir, 'owner.json');
-  let stored: Partial<Owner> = {};
+  let stored: Partial<Pick<Owner, 'email' | 'password'>> = {};
   if (existsSync(file)) {
     try {
       stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Owner>;
@@ -81,15 +88,54 @@ function loadOwner(): Owner {
       throw new Error(`cannot read ${file} (${(error as Error).message}); delete it to start with new owner credentials`);
     }
   }
-  const owner: Owner = {
-    email: process.env.HEXA_OWNER_EMAIL || stored.email || 'owner@hexa.local',
-    password: process.env.HEXA_OWNER_PASSWORD || stored.password || randomBytes(15).toString('base64url'), // 20 chars
-  };
-  if (owner.email !== stored.email || owner.password !== stored.password) writeSecret(file, `${JSON.stringify(owner, null, 2)}\n`);
-  return owner;
+  const email = process.env.HEXA_OWNER_EMAIL || stored.email || 'owner@hexa.local';
+  const storedPassword = stored.password || randomBytes(15).toString('base64url'); // 20 chars
+  if (email !== stored.email || storedPassword !== stored.password) writeSecret(file, `${JSON.stringify({ email, password: storedPassword }, null, 2)}\n`);
+  const given = process.env.HEXA_OWNER_PASSWORD;
+  return given ? { email, password: given, generated: false } : { email, password: storedPassword, generated: true };
 }
 
 const owner = loadOwner();
+
+// PostgreSQL: the superuser provisions; each service logs in as its own role (hexa_<service>),
+// with a password generated once and kept in .hexa/database-roles.json.
+const adminDatabaseUrl = process.env.HEXA_ADMIN_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/hexa';
+const databaseServices = ['membership', 'workspaces'] as const;
+type DatabaseService = (typeof databaseServices)[number];
+
+function loadRolePasswords(): Record<string, string> {
+  const file = join(stateDir, 'database-roles.json');
+  let stored: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new Error(`cannot read ${file} (${(error as Error).message}); delete it to give the database roles new passwords`);
+    }
+  }
+  const passwords: Record<string, string> = {};
+  for (const service of databaseServices) {
+    const role = roleOf(service);
+    const known = stored[role];
+    passwords[role] = typeof known === 'string' && known.length >= 16 ? known : randomBytes(24).toString('base64url'); // 32 chars
+  }
+  if (databaseServices.some((service) => passwords[roleOf(service)] !== stored[roleOf(service)])) writeSecret(file, `${JSON.stringify(passwords, null, 2)}\n`);
+  return passwords;
+}
+
+function roleOf(service: DatabaseService): string {
+  return `hexa_${service}`;
+}
+
+const rolePasswords = loadRolePasswords();
+
+/** The admin URL's server and database, logged in as the service's role. */
+function databaseUrlOf(service: DatabaseService): string {
+  const databaseUrl = new URL(adminDatabaseUrl);
+  databaseUrl.username = roleOf(service);
+  databaseUrl.password = rolePasswords[roleOf(service)]!;
+  return databaseUrl.toString();
+}
 
 // ---------------------------------------------------------------------------
 // Configuration passed to every child.
@@ -98,14 +144,13 @@ const gatewayPort = process.env.HEXA_PORT || '8080';
 if (!/^\d{1,5}$/.test(gatewayPort)) throw new Error(`HEXA_PORT must be a port number, got ${JSON.stringify(gatewayPort)}`);
 const gatewayHost = process.env.HEXA_HOST || '0.0.0.0';
 
-// The owner's password reaches only the seed step, not every long-running process.
+// The owner's password reaches only the seed step, the superuser's URL only provisioning, and each
+// service's database login only that service: none of them goes to every long-running process.
 const inherited = { ...process.env };
-delete inherited.HEXA_OWNER_EMAIL;
-delete inherited.HEXA_OWNER_PASSWORD;
+for (const name of ['HEXA_OWNER_EMAIL', 'HEXA_OWNER_PASSWORD', 'HEXA_OWNER_PASSWORD_RESET', 'HEXA_ADMIN_DATABASE_URL', 'DATABASE_URL']) delete inherited[name];
 
 const commonEnv: NodeJS.ProcessEnv = {
   ...inherited,
-  DATABASE_URL: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/hexa',
   REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
   HEXA_QUEUE_PREFIX: process.env.HEXA_QUEUE_PREFIX || 'hexa',
   HEXA_SERVICE_PUBLIC_KEYS_FILE: servicePublicKeysFile,
@@ -118,11 +163,12 @@ const commonEnv: NodeJS.ProcessEnv = {
 };
 
 const withKey = (service: ServiceName, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HEXA_SERVICE_KEY_FILE: servicePrivateKeyFile(service), ...env });
+const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => ({ DATABASE_URL: databaseUrlOf(service) });
 const services: { name: string; file: string; env: NodeJS.ProcessEnv }[] = [
-  { name: 'membership', file: 'services/membership/src/server.ts', env: withKey('membership', { PORT: '8081' }) },
-  { name: 'membership-worker', file: 'services/membership/src/worker.ts', env: withKey('membership') },
-  { name: 'workspaces', file: 'services/workspaces/src/server.ts', env: withKey('workspaces', { PORT: '8082' }) },
-  { name: 'workspaces-worker', file: 'services/workspaces/src/worker.ts', env: withKey('workspaces') },
+  { name: 'membership', file: 'services/membership/src/server.ts', env: withKey('membership', { ...withDatabase('membership'), PORT: '8081' }) },
+  { name: 'membership-worker', file: 'services/membership/src/worker.ts', env: withKey('membership', withDatabase('membership')) },
+  { name: 'workspaces', file: 'services/workspaces/src/server.ts', env: withKey('workspaces', { ...withDatabase('workspaces'), PORT: '8082' }) },
+  { name: 'workspaces-worker', file: 'services/workspaces/src/worker.ts', env: withKey('workspaces', withDatabase('workspaces')) },
   { name: 'gateway', file: 'services/gateway/src/server.ts', env: withKey('gateway', { PORT: gatewayPort, HOST: gatewayHost }) },
 ];
 const nameWidth = Math.max(...services.map((service) => service.name.length));
@@ -213,12 +259,19 @@ function prefixLines(input: Readable | null, output: NodeJS.WriteStream, name: s
   createInterface({ input, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
 }
 
-/** Runs a one-off step to completion; its output goes straight to the terminal. */
-async function runStep(file: string, env: NodeJS.ProcessEnv = commonEnv): Promise<void> {
-  if (stopping) return;
+/**
+ * Runs a one-off step to completion; its output goes straight to the terminal.
+ * Returns what the step sent over its IPC channel (the owner seed reports there).
+ */
+async function runStep(file: string, env: NodeJS.ProcessEnv): Promise<unknown[]> {
+  if (stopping) return [];
   log(`running ${file}`);
-  const outcome = await exited(launch(file, file, env, ['ignore', 'inherit', 'inherit']));
+  const child = launch(file, file, env, ['ignore', 'inherit', 'inherit', 'ipc']);
+  const messages: unknown[] = [];
+  child.on('message', (message) => messages.push(message));
+  const outcome = await exited(child);
   if (outcome !== 'exited with code 0' && !stopping) throw new Error(`${file} ${outcome}`);
+  return messages;
 }
 
 /**
@@ -251,16 +304,28 @@ async function waitUntilReady(url: string): Promise<boolean> {
 // ---------------------------------------------------------------------------
 // Start.
 
+/** What the owner seed reported: whether the password we hold signs in (services/membership/src/seed-owner.ts). */
+let ownerPasswordSignsIn = false;
+
 try {
-  await runStep('services/membership/src/migrate.ts');
-  await runStep('services/workspaces/src/migrate.ts');
-  // Idempotent: creates the owner when missing and changes nothing otherwise.
-  await runStep('services/membership/src/seed-owner.ts', {
+  await runStep('deploy/local/provision.ts', {
     ...commonEnv,
+    HEXA_ADMIN_DATABASE_URL: adminDatabaseUrl,
+    MEMBERSHIP_DATABASE_URL: databaseUrlOf('membership'),
+    WORKSPACES_DATABASE_URL: databaseUrlOf('workspaces'),
+  });
+  await runStep('services/membership/src/migrate.ts', { ...commonEnv, ...withDatabase('membership') });
+  await runStep('services/workspaces/src/migrate.ts', { ...commonEnv, ...withDatabase('workspaces') });
+  // Creates the owner when missing; an existing owner keeps its password (HEXA_OWNER_PASSWORD_RESET=true resets it).
+  const reports = await runStep('services/membership/src/seed-owner.ts', {
+    ...commonEnv,
+    ...withDatabase('membership'),
     HEXA_OWNER_EMAIL: owner.email,
     HEXA_OWNER_PASSWORD: owner.password,
     HEXA_OWNER_NAME: process.env.HEXA_OWNER_NAME || 'Organization Owner',
+    HEXA_OWNER_PASSWORD_RESET: process.env.HEXA_OWNER_PASSWORD_RESET || 'false',
   });
+  ownerPasswordSignsIn = reports.some((report) => (report as { seedOwner?: { passwordSignsIn?: unknown } } | null)?.seedOwner?.passwordSignsIn === true);
 } catch (error) {
   log(`start failed: ${(error as Error).message}`);
   await stop(1);
@@ -283,15 +348,21 @@ const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(gatewa
 const probeHost = local ? '127.0.0.1' : gatewayHost.includes(':') ? `[${gatewayHost}]` : gatewayHost;
 const publicUrl = `http://${local ? 'localhost' : probeHost}:${gatewayPort}`;
 
+/**
+ * The owner's login as the banner shows it: the password only when it was
+ * generated here and still signs in. One given through HEXA_OWNER_PASSWORD is
+ * the user's to know; one changed in Hexa since is not ours to show.
+ */
+function ownerLine(): string {
+  if (!ownerPasswordSignsIn && owner.generated) {
+    return `Organization owner: ${owner.email} (its password is not the one npm start generated: changed in Hexa, or set before; HEXA_OWNER_PASSWORD_RESET=true npm start resets it and prints it)`;
+  }
+  if (!ownerPasswordSignsIn) {
+    return `Organization owner: ${owner.email} (HEXA_OWNER_PASSWORD is not its password: an existing owner keeps its own; add HEXA_OWNER_PASSWORD_RESET=true to set it)`;
+  }
+  return owner.generated ? `Organization owner: ${owner.email} / ${owner.password}` : `Organization owner: ${owner.email} (password from HEXA_OWNER_PASSWORD)`;
+}
+
 if (await waitUntilReady(`http://${probeHost}:${gatewayPort}/api/readyz`)) {
-  process.stdout.write(
-    [
-      '',
-      `Hexa is running at ${publicUrl}   (API reference: ${publicUrl}/api/docs)`,
-      `Organization owner: ${owner.email} / ${owner.password}`,
-      'Press Ctrl-C to stop.',
-      '',
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(['', `Hexa is running at ${publicUrl}   (API reference: ${publicUrl}/api/docs)`, ownerLine(), 'Press Ctrl-C to stop.', '', ''].join('\n'));
 }

@@ -130,8 +130,11 @@ ensure_postgres() {
 
   if ! _hexa_pg_tcp_trusted; then
     # DEVELOPMENT ONLY. A stock Debian install asks for a password over TCP, but the
-    # services and tests connect as postgres://postgres@127.0.0.1:5432/<db> without one.
-    # Trust the postgres user from loopback only; never do this on a shared or production host.
+    # set-up, provisioning (npm start) and the test harness connect as the superuser
+    # postgres://postgres@127.0.0.1:5432/<db> without one. Trust the postgres user from
+    # loopback only; the services' own roles keep their passwords (Debian's scram-sha-256
+    # lines still apply to them). Never do this on a shared or production host.
+    # Documented in README.md and docs/operations.md (how to undo it).
     local hba
     hba=$(_hexa_as_postgres psql -X -p "$HEXA_PG_PORT" -Atqc 'show hba_file') || { hexa_die "cannot reach PostgreSQL over its socket"; return 1; }
     if ! grep -q '^# hexa: development only' "$hba"; then

@@ -11,7 +11,9 @@ const connectTimeoutMs = 3000;
 /**
  * A Kysely instance bound to one service's schema: every unqualified table
  * name resolves there (`search_path`), so a service cannot read another's
- * tables by accident.
+ * tables by accident; the URL's login role (see `ensureServiceRole`) makes
+ * sure it cannot on purpose either. Connections are named `hexa:<schema>` in
+ * `pg_stat_activity`, so an operator sees which service holds which session.
  *
  * @example
  * const db = createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema: 'membership' });
@@ -24,6 +26,7 @@ export function createDatabase<DB>(options: { url: string; schema: string; max?:
     options: `-c search_path=${options.schema}`,
     // While PostgreSQL is away, a request fails in seconds (503) instead of waiting for a connection.
     connectionTimeoutMillis: connectTimeoutMs,
+    application_name: `hexa:${options.schema}`,
   });
   // A client that loses its server — idle in the pool, or checked out between two queries of a
   // transaction — emits 'error'; unheard, that would end the process. The query in flight fails
@@ -34,15 +37,27 @@ export function createDatabase<DB>(options: { url: string; schema: string; max?:
 }
 
 /**
- * Creates the schema if needed and applies the service's migrations, in
- * name order, recording them in that schema.
+ * Applies the service's migrations to its schema, in name order, recording
+ * them in that schema. The schema is normally provisioned beforehand, owned
+ * by the service's role (`ensureServiceRole`); a connection allowed to create
+ * schemas (a superuser) may find it missing and create it.
  *
  * @example
  * await migrateToLatest(db, 'membership', migrations);
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>, schema: string, migrations: Record<string, Migration>): Promise<string[]> {
   if (!schemaNamePattern.test(schema)) throw new Error(`Invalid schema name ${schema}`);
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  // Not `create schema if not exists`: PostgreSQL checks the CREATE privilege on the
+  // database before it looks for the schema, and a service role has none.
+  const { rows } = await sql<{ found: boolean }>`select exists (select 1 from pg_namespace where nspname = ${schema}) as found`.execute(db);
+  if (!rows[0]?.found) {
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    } catch (error) {
+      if ((error as { code?: string }).code !== pgErrorCodes.insufficientPrivilege) throw error;
+      throw new Error(`Schema ${schema} does not exist and this login may not create it: provision it first (ensureServiceRole, deploy/local/provision.ts)`, { cause: error });
+    }
+  }
   const migrator = new Migrator({
     db: db as unknown as Kysely<unknown>,
     migrationTableSchema: schema,
@@ -59,7 +74,7 @@ export async function pingDatabase<DB>(db: Kysely<DB>): Promise<void> {
 }
 
 /** PostgreSQL error codes the services react to. */
-export const pgErrorCodes = { uniqueViolation: '23505' } as const;
+export const pgErrorCodes = { uniqueViolation: '23505', insufficientPrivilege: '42501' } as const;
 
 /**
  * True when the database could not be reached or went away mid-query (a

@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './db.js';
+export * from './db-roles.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './idempotency.js';

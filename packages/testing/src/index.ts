@@ -2,12 +2,14 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { serviceNames, type ServiceName } from '@hexa/contract';
-import { createInternalTokens, type InternalTokens } from '@hexa/kit';
+import { createInternalTokens, ensureServiceRole, serviceDatabaseUrl, type InternalTokens } from '@hexa/kit';
 
 /**
  * The test harness: every test file gets its own PostgreSQL schema and its
  * own Redis key prefix, so files run in parallel and never see each other.
  */
+
+/** A superuser connection to the test database: it provisions roles and schemas, and reads rows for assertions. */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hexa_test';
 export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -25,19 +27,62 @@ export function uniqueQueuePrefix(): string {
   return uniqueName('test').replace(/_/g, '-');
 }
 
+/**
+ * The login role a service's test schemas belong to. Not `npm start`'s
+ * `hexa_<service>`: the two may share a cluster, and tests must not change
+ * the development roles' passwords.
+ */
+export function testRole(service: string): string {
+  return `hexa_test_${service}`;
+}
+
+/** Every test role has this password: the test database is throwaway, and a cluster that checks passwords accepts it. */
+const testRolePassword = 'hexa test role password';
+
+export interface ServiceDatabase {
+  /** A fresh schema, owned by `role`. */
+  schema: string;
+  role: string;
+  /** Connects as `role`: what the service's `DATABASE_URL` is in production. */
+  url: string;
+}
+
+/**
+ * A fresh schema for `service`, provisioned as production provisions it: owned
+ * by the service's own login role, which can reach nothing else. Connect with
+ * `url` (as the service does), migrate, and the tables belong to the role.
+ * Drop it with `dropSchema`.
+ */
+export async function createServiceSchema(service: string): Promise<ServiceDatabase> {
+  const schema = uniqueSchema(service);
+  const role = testRole(service);
+  await ensureServiceRole({ adminUrl: testDatabaseUrl, role, password: testRolePassword, schema });
+  return { schema, role, url: testRoleUrl(service) };
+}
+
+/** The test database, logged in as `service`'s test role (provisioned by `createServiceSchema`). */
+export function testRoleUrl(service: string): string {
+  return serviceDatabaseUrl(testDatabaseUrl, testRole(service), testRolePassword);
+}
+
 export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: testDatabaseUrl });
   await client.connect();
   try {
-    await client.query(`drop schema if exists "${schema.replace(/"/g, '')}" cascade`);
+    await client.query(`drop schema if exists ${client.escapeIdentifier(schema)} cascade`);
   } finally {
     await client.end();
   }
 }
 
-/** Runs one SQL statement against the test database (for assertions on rows). */
+/** Runs one SQL statement against the test database as a superuser (for assertions on rows). */
 export async function query<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  return queryAs<T>(testDatabaseUrl, text, values);
+}
+
+/** Runs one SQL statement on its own connection to `url`, e.g. `testRoleUrl('membership')`, to see what that login may do. */
+export async function queryAs<T extends Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return (await client.query<T>(text, values)).rows;

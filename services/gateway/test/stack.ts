@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
-import { dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { createServiceSchema, dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
@@ -65,18 +65,27 @@ export async function startStack(
     verifyPassword?: PasswordVerifier;
   } & GatewayOptions = {},
 ): Promise<Stack> {
-  const schemas = { membership: uniqueSchema('membership'), workspaces: uniqueSchema('workspaces') };
+  // Each service on its own schema, connected as its own role, as in production.
+  const databases = { membership: await createServiceSchema('membership'), workspaces: await createServiceSchema('workspaces') };
+  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
-  const common = { DATABASE_URL: testDatabaseUrl, REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
+  const common = { REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
   const received: Received[] = [];
   const record = (service: Received['service'], app: FastifyInstance) =>
     app.addHook('onRequest', async (request) => {
       received.push({ service, method: request.method, url: request.raw.url ?? '', route: request.routeOptions.url, headers: request.headers });
     });
 
-  const membershipConfig = loadMembershipConfig({ ...common, ...serviceKeyEnv('membership'), DATABASE_SCHEMA: schemas.membership, HEXA_JWT_PRIVATE_KEY: keys.privateKey, ...options.membershipEnv });
-  const membershipDb = createDatabase<MembershipDatabase>({ url: testDatabaseUrl, schema: schemas.membership });
+  const membershipConfig = loadMembershipConfig({
+    ...common,
+    ...serviceKeyEnv('membership'),
+    DATABASE_URL: databases.membership.url,
+    DATABASE_SCHEMA: schemas.membership,
+    HEXA_JWT_PRIVATE_KEY: keys.privateKey,
+    ...options.membershipEnv,
+  });
+  const membershipDb = createDatabase<MembershipDatabase>({ url: membershipConfig.DATABASE_URL, schema: schemas.membership });
   await migrateToLatest(membershipDb, schemas.membership, membershipMigrations);
   await createUsersService({ db: membershipDb }).seedOwner({ ...ownerLogin, name: 'Olive Owner' });
   const membership = await buildMembershipApp({
@@ -89,8 +98,8 @@ export async function startStack(
   const membershipUrl = await membership.listen({ host: '127.0.0.1', port: 0 });
 
   const workspacesRedisUrl = options.workspacesRedisUrl ?? testRedisUrl;
-  const workspacesConfig = loadWorkspacesConfig({ ...common, ...serviceKeyEnv('workspaces'), REDIS_URL: workspacesRedisUrl, DATABASE_SCHEMA: schemas.workspaces, MEMBERSHIP_URL: membershipUrl });
-  const workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: schemas.workspaces });
+  const workspacesConfig = loadWorkspacesConfig({ ...common, ...serviceKeyEnv('workspaces'), REDIS_URL: workspacesRedisUrl, DATABASE_URL: databases.workspaces.url, DATABASE_SCHEMA: schemas.workspaces, MEMBERSHIP_URL: membershipUrl });
+  const workspacesDb = createDatabase<WorkspacesDatabase>({ url: workspacesConfig.DATABASE_URL, schema: schemas.workspaces });
   await migrateToLatest(workspacesDb, schemas.workspaces, workspacesMigrations);
   const workspaces = await buildWorkspacesApp({ config: workspacesConfig, db: workspacesDb, redis: createRedis(workspacesRedisUrl) });
   record('workspaces', workspaces);

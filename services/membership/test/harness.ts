@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { getOperation } from '@hexa/contract';
 import { createDatabase, createRedis, migrateToLatest, internalTokenHeader, type Caller } from '@hexa/kit';
-import { dropSchema, generateSigningKeys, serviceKeyEnv, testDatabaseUrl, testRedisUrl, tokensOf, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { createServiceSchema, dropSchema, generateSigningKeys, serviceKeyEnv, testRedisUrl, tokensOf, uniqueQueuePrefix } from '@hexa/testing';
 import { buildMembershipApp, loadMembershipConfig, membershipMigrations, type MembershipAppDeps, type MembershipConfig, type MembershipDatabase } from '../src/index.js';
 
 export interface MembershipHarness {
@@ -19,10 +19,11 @@ export interface MembershipHarness {
 
 /** A membership app on its own schema and queue prefix. */
 export async function startMembership(env: Record<string, string> = {}, options: Pick<MembershipAppDeps, 'verifyPassword'> = {}): Promise<MembershipHarness> {
-  const schema = uniqueSchema('membership');
+  // Its own schema, connected as membership's own role, as in production.
+  const { schema, url } = await createServiceSchema('membership');
   const keys = generateSigningKeys();
   const config = loadMembershipConfig({
-    DATABASE_URL: testDatabaseUrl,
+    DATABASE_URL: url,
     DATABASE_SCHEMA: schema,
     REDIS_URL: testRedisUrl,
     HEXA_QUEUE_PREFIX: uniqueQueuePrefix(),

@@ -1,13 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { dropSchema, flushRedisPrefix, serviceKeyEnv, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { createServiceSchema, dropSchema, eventually, flushRedisPrefix, query, serviceKeyEnv, testRedisUrl, testRole, uniqueQueuePrefix, type ServiceDatabase } from '@hexa/testing';
 
 // The service's entry points as production runs them: separate processes, configured by the environment.
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
-const schema = uniqueSchema('workspaces');
+// Provisioned as production provisions it: a schema owned by workspaces' own login role.
+const database: ServiceDatabase = await createServiceSchema('workspaces');
+const schema = database.schema;
 const env = {
   PATH: process.env.PATH,
-  DATABASE_URL: testDatabaseUrl,
+  DATABASE_URL: database.url,
   DATABASE_SCHEMA: schema,
   REDIS_URL: testRedisUrl,
   HEXA_QUEUE_PREFIX: uniqueQueuePrefix(),
@@ -52,10 +54,29 @@ afterAll(async () => {
 });
 
 describe('the migrate script', () => {
-  it('applies the migrations once, then finds nothing to do', () => {
+  it("refuses another service's role: it may not touch this schema", async () => {
+    // Membership's role, with the right schema name: the schema is there, but not membership's.
+    const membership = await createServiceSchema('membership');
+    const tables = () => query('select tablename, tableowner from pg_tables where schemaname = $1 order by tablename', [schema]);
+    try {
+      const before = await tables();
+      const result = runToEnd('src/migrate.ts', { DATABASE_URL: membership.url });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain(`permission denied for schema ${schema}`);
+      expect(await tables()).toEqual(before);
+    } finally {
+      await dropSchema(membership.schema);
+    }
+  });
+
+  it('applies the migrations once, as the service role, then finds nothing to do', async () => {
     const first = runToEnd('src/migrate.ts');
     expect(first).toMatchObject({ status: 0, stdout: 'workspaces: 1 migration(s) applied: 2026-11-26T1700-initial\n' });
     expect(runToEnd('src/migrate.ts')).toMatchObject({ status: 0, stdout: 'workspaces: 0 migration(s) applied\n' });
+    // Everything it made belongs to the role the service logs in as, not to a superuser.
+    const owners = await query<{ tablename: string; tableowner: string }>('select tablename, tableowner from pg_tables where schemaname = $1 order by tablename', [schema]);
+    expect(owners.map((row) => row.tablename)).toEqual(['kysely_migration', 'kysely_migration_lock', 'outbox', 'workspaces']);
+    expect(new Set(owners.map((row) => row.tableowner))).toEqual(new Set([testRole('workspaces')]));
   });
 });
 
@@ -64,6 +85,25 @@ describe('when the configuration is wrong', () => {
     const result = runToEnd('src/server.ts', { HEXA_SERVICE_KEY: 'not a key', PORT: 'eighty' });
     expect(result.status).toBe(78);
     expect(result.stderr).toBe('workspaces: Invalid configuration:\n  HEXA_SERVICE_KEY=(secret): must match /BEGIN PRIVATE KEY/\n  PORT="eighty": must be an integer\n');
+  });
+});
+
+describe('when the server runs', () => {
+  it("connects to PostgreSQL as the service's own role", async () => {
+    const server = await start('src/server.ts', /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+    try {
+      // Ready means its pool reached PostgreSQL.
+      await eventually(async () => ((await fetch(`${server.match[1]!}/readyz`)).status === 200 ? true : undefined));
+      // The pool names its sessions after the schema, which is this test's alone.
+      const sessions = await eventually(async () => {
+        const rows = await query<{ usename: string }>('select usename from pg_stat_activity where application_name = $1', [`hexa:${schema}`]);
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(new Set(sessions.map((row) => row.usename))).toEqual(new Set([testRole('workspaces')]));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 });
 

@@ -2,9 +2,15 @@ import type { Kysely } from 'kysely';
 import type { OrganizationRole, Schemas } from '@hexa/contract';
 import { httpError, isUniqueViolation, type UserCaller } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
-import { hashPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import { findUserByEmail, findUserById, insertUser, toUser } from './users-repository.js';
 
+/** What the owner seed did: `kept` leaves an existing account untouched. */
+export interface SeedOwnerResult {
+  outcome: 'created' | 'kept' | 'reset';
+  /** Whether the given password signs in as the owner now. */
+  passwordSignsIn: boolean;
+}
 
 export function createUsersService(deps: { db: Kysely<MembershipDatabase> }) {
   const { db } = deps;
@@ -37,18 +43,34 @@ export function createUsersService(deps: { db: Kysely<MembershipDatabase> }) {
     },
 
     /**
-     * Makes sure the organization owner of a fresh installation exists with
-     * the given password (idempotent: the start command runs it every time).
+     * Creates the organization owner of a fresh installation (the start
+     * command runs it every time). An existing account is left as it is: a
+     * password changed in Hexa survives a restart. `resetPassword` is the way
+     * back in for whoever holds the installation: it sets the given password and
+     * makes the account an Owner again. Says whether the given password signs
+     * in, so the caller can tell whether printing it would help anyone.
      */
-    async seedOwner(input: { email: string; name: string; password: string }): Promise<'created' | 'updated'> {
-      const passwordHash = await hashPassword(input.password);
+    async seedOwner(input: { email: string; name: string; password: string }, options: { resetPassword?: boolean } = {}): Promise<SeedOwnerResult> {
       const existing = await findUserByEmail(db, input.email);
-      if (existing) {
-        await db.updateTable('users').set({ password_hash: passwordHash, organization_role: 'OWNER', updated_at: new Date() }).where('id', '=', existing.id).execute();
-        return 'updated';
+      if (!existing) {
+        try {
+          await insertUser(db, { email: input.email, name: input.name, passwordHash: await hashPassword(input.password), organizationRole: 'OWNER' });
+          return { outcome: 'created', passwordSignsIn: true };
+        } catch (error) {
+          // Another seed created it first: fall through to the existing account.
+          if (!isUniqueViolation(error)) throw error;
+        }
       }
-      await insertUser(db, { email: input.email, name: input.name, passwordHash, organizationRole: 'OWNER' });
-      return 'created';
+      if (options.resetPassword) {
+        await db
+          .updateTable('users')
+          .set({ password_hash: await hashPassword(input.password), organization_role: 'OWNER', updated_at: new Date() })
+          .where('email', '=', input.email.toLowerCase())
+          .execute();
+        return { outcome: 'reset', passwordSignsIn: true };
+      }
+      const current = existing ?? (await findUserByEmail(db, input.email));
+      return { outcome: 'kept', passwordSignsIn: await verifyPassword(current?.password_hash, input.password) };
     },
   };
 }
