@@ -1,24 +1,23 @@
 /**
  * Local supervisor behind `npm start` (after deploy/local/start.sh has made sure
- * PostgreSQL, Redis and node_modules are there): keeps the local secrets in .hexa/,
- * provisions each service's database role and schema, migrates, seeds the
- * organization owner, runs every service and worker with prefixed output, and
- * stops them all together.
- *
- * Only node: built-ins, so it runs before anything else is known to work.
+ * PostgreSQL, Redis, Docker and node_modules are there): keeps the local secrets
+ * in .hexa/, provisions each service's database role and schema, migrates,
+ * seeds the organization owner, then runs every service and worker of the
+ * service registry (packages/contract/src/services.ts) under `concurrently`:
+ * output prefixed by name; a process that exits unexpectedly is logged and
+ * restarted with a growing delay; only Ctrl-C or SIGTERM stops everything.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger, RestartProcess } from 'concurrently';
+import { backendServiceNames, serviceNames, serviceRegistry, serviceUrlSetting, type ServiceName } from '@hexa/contract';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const stateDir = join(root, '.hexa');
-const shutdownGraceMs = 15_000; // longer than the services' own 10 s grace period
 const readyTimeoutMs = 60_000;
 
 const log = (message: string): void => {
@@ -55,8 +54,6 @@ const jwtPublicKeyFile = join(stateDir, 'jwt-public.pem');
 keyPair(jwtPrivateKeyFile, jwtPublicKeyFile);
 
 // Internal tokens: each service signs with its own key; every service knows every public key.
-const serviceNames = ['gateway', 'membership', 'workspaces'] as const;
-type ServiceName = (typeof serviceNames)[number];
 const keysDir = join(stateDir, 'service-keys');
 mkdirSync(keysDir, { recursive: true, mode: 0o700 });
 const servicePrivateKeyFile = (service: ServiceName) => join(keysDir, `${service}-private.pem`);
@@ -100,8 +97,8 @@ const owner = loadOwner();
 // PostgreSQL: the superuser provisions; each service logs in as its own role (hexa_<service>),
 // with a password generated once and kept in .hexa/database-roles.json.
 const adminDatabaseUrl = process.env.HEXA_ADMIN_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/hexa';
-const databaseServices = ['membership', 'workspaces'] as const;
-type DatabaseService = (typeof databaseServices)[number];
+const databaseServices = serviceNames.filter((service) => serviceRegistry[service].database);
+type DatabaseService = ServiceName;
 
 function loadRolePasswords(): Record<string, string> {
   const file = join(stateDir, 'database-roles.json');
@@ -146,8 +143,11 @@ const gatewayHost = process.env.HEXA_HOST || '0.0.0.0';
 
 // The owner's password reaches only the seed step, the superuser's URL only provisioning, and each
 // service's database login only that service: none of them goes to every long-running process.
+const ownerPasswordReset = process.env.HEXA_OWNER_PASSWORD_RESET || 'false';
+const ownerName = process.env.HEXA_OWNER_NAME || 'Organization Owner';
+// (concurrently starts each child with this process's environment, so they leave it too.)
+for (const name of ['HEXA_OWNER_EMAIL', 'HEXA_OWNER_PASSWORD', 'HEXA_OWNER_PASSWORD_RESET', 'HEXA_ADMIN_DATABASE_URL', 'DATABASE_URL']) delete process.env[name];
 const inherited = { ...process.env };
-for (const name of ['HEXA_OWNER_EMAIL', 'HEXA_OWNER_PASSWORD', 'HEXA_OWNER_PASSWORD_RESET', 'HEXA_ADMIN_DATABASE_URL', 'DATABASE_URL']) delete inherited[name];
 
 const commonEnv: NodeJS.ProcessEnv = {
   ...inherited,
@@ -157,106 +157,39 @@ const commonEnv: NodeJS.ProcessEnv = {
   HEXA_JWT_PRIVATE_KEY_FILE: jwtPrivateKeyFile,
   HEXA_JWT_PUBLIC_KEY_FILE: jwtPublicKeyFile,
   LOG_LEVEL: process.env.LOG_LEVEL || 'info',
-  MEMBERSHIP_URL: 'http://127.0.0.1:8081',
-  WORKSPACES_URL: 'http://127.0.0.1:8082',
+  ...Object.fromEntries(backendServiceNames.map((service) => [serviceUrlSetting(service), `http://127.0.0.1:${serviceRegistry[service].port}`])),
   HOST: '127.0.0.1',
 };
 
 const withKey = (service: ServiceName, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HEXA_SERVICE_KEY_FILE: servicePrivateKeyFile(service), ...env });
-const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => ({ DATABASE_URL: databaseUrlOf(service) });
-const services: { name: string; file: string; env: NodeJS.ProcessEnv }[] = [
-  { name: 'membership', file: 'services/membership/src/server.ts', env: withKey('membership', { ...withDatabase('membership'), PORT: '8081' }) },
-  { name: 'membership-worker', file: 'services/membership/src/worker.ts', env: withKey('membership', withDatabase('membership')) },
-  { name: 'workspaces', file: 'services/workspaces/src/server.ts', env: withKey('workspaces', { ...withDatabase('workspaces'), PORT: '8082' }) },
-  { name: 'workspaces-worker', file: 'services/workspaces/src/worker.ts', env: withKey('workspaces', withDatabase('workspaces')) },
-  { name: 'gateway', file: 'services/gateway/src/server.ts', env: withKey('gateway', { PORT: gatewayPort, HOST: gatewayHost }) },
-];
-const nameWidth = Math.max(...services.map((service) => service.name.length));
+const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => (serviceRegistry[service].database ? { DATABASE_URL: databaseUrlOf(service) } : {});
+
+/** Every long-running process: each service's server, and its worker where it has one. */
+const processes = serviceNames.flatMap((service) => {
+  const env = withKey(service, withDatabase(service));
+  const port = service === 'gateway' ? { PORT: gatewayPort, HOST: gatewayHost } : { PORT: String(serviceRegistry[service].port) };
+  return [
+    { name: service, file: `services/${service}/src/server.ts`, env: { ...env, ...port } },
+    ...(serviceRegistry[service].worker ? [{ name: `${service}-worker`, file: `services/${service}/src/worker.ts`, env }] : []),
+  ];
+});
+const nameWidth = Math.max(...processes.map((entry) => entry.name.length));
 
 // ---------------------------------------------------------------------------
-// Children and shutdown.
+// One-off steps, then the supervised processes.
 
-/** Every child still running, by name. */
-const running = new Map<ChildProcess, string>();
 let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => (stopping = true));
 
 /**
- * Runs a TypeScript file with the tsx loader from the root node_modules: one
- * node process per child (no pnpm/tsx wrappers in between), so signals reach it directly.
- *
- * `detached` gives each child its own process group: Ctrl-C in a terminal then
- * reaches only this supervisor, which sends each child exactly one SIGTERM. (A
- * child that got the terminal's SIGINT and then our SIGTERM would take the second
- * signal as "exit now" and skip its graceful close.) The 'exit' hook below takes
- * them down if the supervisor exits or crashes; only a SIGKILL of the supervisor
- * would leave them running.
+ * Runs a TypeScript file with the tsx loader: one node process (no pnpm or
+ * shell in between), in a process group of its own, so that Ctrl-C in a
+ * terminal reaches only this supervisor, which then signals each child once.
+ * (A child that got the terminal's SIGINT and then ours would take the second
+ * as "exit now" and skip its graceful close.)
  */
-function launch(name: string, file: string, env: NodeJS.ProcessEnv, stdio: StdioOptions): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio, detached: true });
-  running.set(child, name);
-  child.once('exit', () => running.delete(child));
-  child.once('error', (error) => {
-    running.delete(child);
-    log(`${name}: cannot start: ${error.message}`);
-  });
-  return child;
-}
-
-/** Sends a signal to a child's whole process group (it may have children of its own). */
-function signal(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-function exited(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(describeExit(child.exitCode, child.signalCode));
-    else {
-      child.once('exit', (code, sig) => resolve(describeExit(code, sig)));
-      child.once('error', (error) => resolve(`failed to start (${error.message})`));
-    }
-  });
-}
-
-const describeExit = (code: number | null, sig: NodeJS.Signals | null): string =>
-  sig ? `was killed by ${sig}` : `exited with code ${String(code)}`;
-
-async function stop(exitCode: number): Promise<void> {
-  if (stopping) return; // repeated signals (and a crash during shutdown) change nothing
-  stopping = true;
-  const children = [...running.keys()];
-  if (children.length > 0) log(`stopping ${children.map((child) => running.get(child)).join(', ')}`);
-  for (const child of children) signal(child, 'SIGTERM');
-  const allExited = Promise.all(children.map(exited));
-  const timedOut = await Promise.race([allExited.then(() => false), sleep(shutdownGraceMs).then(() => true)]);
-  if (timedOut) {
-    log(`still running after ${shutdownGraceMs / 1000} s, killing ${[...running.values()].join(', ')}`);
-    for (const child of running.keys()) signal(child, 'SIGKILL');
-    await allExited;
-  }
-  process.exit(exitCode);
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    if (!stopping) log(`received ${sig}`);
-    void stop(0);
-  });
-}
-// Last resort if the supervisor itself dies (uncaught error): take every child down with it.
-process.on('exit', () => {
-  for (const child of running.keys()) signal(child, 'SIGKILL');
-});
-
-/** Copies a child's output line by line, each line prefixed with the child's name. */
-function prefixLines(input: Readable | null, output: NodeJS.WriteStream, name: string): void {
-  if (!input) return;
-  const prefix = `${name.padEnd(nameWidth)} | `;
-  createInterface({ input, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
+function launch(file: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; cwd?: string }): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
 }
 
 /**
@@ -266,12 +199,62 @@ function prefixLines(input: Readable | null, output: NodeJS.WriteStream, name: s
 async function runStep(file: string, env: NodeJS.ProcessEnv): Promise<unknown[]> {
   if (stopping) return [];
   log(`running ${file}`);
-  const child = launch(file, file, env, ['ignore', 'inherit', 'inherit', 'ipc']);
+  const child = launch(file, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages: unknown[] = [];
   child.on('message', (message) => messages.push(message));
-  const outcome = await exited(child);
-  if (outcome !== 'exited with code 0' && !stopping) throw new Error(`${file} ${outcome}`);
+  const code = await new Promise<number | string>((resolve) => {
+    child.once('exit', (exitCode, signal) => resolve(signal ?? exitCode ?? 1));
+    child.once('error', (error) => resolve(error.message));
+  });
+  if (code !== 0 && !stopping) throw new Error(`${file} ended with ${code}`);
   return messages;
+}
+
+/**
+ * Runs every process under concurrently: output prefixed by name, each exit
+ * logged, a process that ends unexpectedly started again after 1 s, 2 s, 4 s…
+ * (concurrently's exponential delay), for as long as the supervisor runs.
+ * SIGINT, SIGTERM or SIGHUP is passed to each process's group once; the
+ * supervisor ends when they all have.
+ */
+function supervise(): Promise<unknown> {
+  const logger = new Logger({ prefixFormat: 'name' });
+  const abortController = new AbortController();
+  const { commands, result } = createConcurrently(
+    processes.map((entry) => ({ name: entry.name.padEnd(nameWidth), command: entry.file, env: { ...commonEnv, ...entry.env } as Record<string, unknown>, cwd: root })),
+    {
+      logger,
+      outputStream: process.stdout,
+      abortSignal: abortController.signal,
+      spawn: (command, options) => launch(command, { env: options.env as NodeJS.ProcessEnv, stdio: options.stdio as StdioOptions, cwd: options.cwd as string }),
+      kill: (pid, signal) => {
+        try {
+          process.kill(-pid, (signal ?? 'SIGTERM') as NodeJS.Signals);
+        } catch {
+          // already gone
+        }
+      },
+      controllers: [
+        new LogError({ logger }),
+        new LogOutput({ logger }),
+        new LogExit({ logger }),
+        new KillOnSignal({ process, abortController }),
+        new RestartProcess({ logger, delay: 'exponential', tries: -1 }),
+      ],
+    },
+  );
+  // Last resort if the supervisor itself dies (an uncaught error): take every process group down with it.
+  process.on('exit', () => {
+    for (const command of commands) {
+      if (command.pid === undefined) continue;
+      try {
+        process.kill(-command.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  return result;
 }
 
 /**
@@ -311,37 +294,29 @@ try {
   await runStep('deploy/local/provision.ts', {
     ...commonEnv,
     HEXA_ADMIN_DATABASE_URL: adminDatabaseUrl,
-    MEMBERSHIP_DATABASE_URL: databaseUrlOf('membership'),
-    WORKSPACES_DATABASE_URL: databaseUrlOf('workspaces'),
+    ...Object.fromEntries(databaseServices.map((service) => [`${service.toUpperCase()}_DATABASE_URL`, databaseUrlOf(service)])),
   });
-  await runStep('services/membership/src/migrate.ts', { ...commonEnv, ...withDatabase('membership') });
-  await runStep('services/workspaces/src/migrate.ts', { ...commonEnv, ...withDatabase('workspaces') });
+  for (const service of databaseServices) await runStep(`services/${service}/src/migrate.ts`, { ...commonEnv, ...withDatabase(service) });
   // Creates the owner when missing; an existing owner keeps its password (HEXA_OWNER_PASSWORD_RESET=true resets it).
   const reports = await runStep('services/membership/src/seed-owner.ts', {
     ...commonEnv,
     ...withDatabase('membership'),
     HEXA_OWNER_EMAIL: owner.email,
     HEXA_OWNER_PASSWORD: owner.password,
-    HEXA_OWNER_NAME: process.env.HEXA_OWNER_NAME || 'Organization Owner',
-    HEXA_OWNER_PASSWORD_RESET: process.env.HEXA_OWNER_PASSWORD_RESET || 'false',
+    HEXA_OWNER_NAME: ownerName,
+    HEXA_OWNER_PASSWORD_RESET: ownerPasswordReset,
   });
   ownerPasswordSignsIn = reports.some((report) => (report as { seedOwner?: { passwordSignsIn?: unknown } } | null)?.seedOwner?.passwordSignsIn === true);
 } catch (error) {
   log(`start failed: ${(error as Error).message}`);
-  await stop(1);
+  process.exit(1);
 }
 
-for (const service of services) {
-  if (stopping) break;
-  const child = launch(service.name, service.file, { ...commonEnv, ...service.env }, ['ignore', 'pipe', 'pipe']);
-  prefixLines(child.stdout, process.stdout, service.name);
-  prefixLines(child.stderr, process.stderr, service.name);
-  void exited(child).then((outcome) => {
-    if (stopping) return;
-    log(`${service.name} ${outcome} unexpectedly`);
-    void stop(1);
-  });
-}
+if (stopping) process.exit(0);
+const supervised = supervise().then(
+  () => process.exit(0),
+  () => process.exit(1),
+);
 
 // Wildcard and loopback addresses are reachable as localhost; anything else is shown as given.
 const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(gatewayHost);
@@ -366,3 +341,5 @@ function ownerLine(): string {
 if (await waitUntilReady(`http://${probeHost}:${gatewayPort}/api/readyz`)) {
   process.stdout.write(['', `Hexa is running at ${publicUrl}   (API reference: ${publicUrl}/api/docs)`, ownerLine(), 'Press Ctrl-C to stop.', '', ''].join('\n'));
 }
+
+await supervised;

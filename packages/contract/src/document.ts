@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { permissionMatrix, type Permission } from './permissions.js';
+import { serviceNames, type ServiceName } from './services.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export const serviceNames = ['gateway', 'membership', 'workspaces'] as const;
-export type ServiceName = (typeof serviceNames)[number];
 
 /** One operation of the document, with its schemas resolved for Fastify. */
 export interface ContractOperation {

@@ -1,6 +1,6 @@
 import type { components, operations } from './generated/openapi.js';
 import type { operationServices } from './generated/operations.js';
-import type { ServiceName } from './document.js';
+import type { ServiceName } from './services.js';
 
 export type { components, operations, paths } from './generated/openapi.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { serviceNames, type ServiceName } from '@hexa/contract';
+import { backendServiceNames, serviceNames, serviceRegistry, serviceUrlSetting, type BackendServiceName, type ServiceName } from '@hexa/contract';
 
 /**
  * One field of a service's configuration, read from the environment, or
@@ -142,8 +142,24 @@ export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = pro
   return values as ConfigOf<S>;
 }
 
+type ServiceUrlFields = { [S in BackendServiceName as `${Uppercase<S>}_URL`]: ConfigField<string> };
+
+/** The internal base URL of every service behind the gateway (`MEMBERSHIP_URL`…), from the service registry. */
+export const serviceUrlsConfig = Object.fromEntries(
+  backendServiceNames.map((service) => [
+    serviceUrlSetting(service),
+    url(`internal URL of the ${service} service`, { protocols: ['http', 'https'], default: `http://127.0.0.1:${serviceRegistry[service].port}` }),
+  ]),
+) as ServiceUrlFields;
+
+/** A service's base URL from a configuration that includes `serviceUrlsConfig`. */
+export function serviceUrlOf(config: ConfigOf<ServiceUrlFields>, service: BackendServiceName): string {
+  return config[serviceUrlSetting(service) as keyof ConfigOf<ServiceUrlFields>];
+}
+
 /** Fields every service shares. */
 export const commonConfig = {
+  ...serviceUrlsConfig,
   HOST: str('interface to listen on', { default: '127.0.0.1' }),
   LOG_LEVEL: oneOf('pino log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DATABASE_URL: url('PostgreSQL of the platform', { protocols: ['postgres', 'postgresql'], default: 'postgres://postgres@127.0.0.1:5432/hexa', secret: true }),

@@ -1,29 +1,34 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { OperationHandlers } from '../src/http.js';
 import { bindOperations, createHttpApp } from '../src/http.js';
+import { createDatabase } from '../src/db.js';
+import type { IdempotencyDatabase } from '../src/idempotency.js';
 import { createInternalTokens } from '../src/internal-token.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const tokens = createInternalTokens({ service: 'workspaces', privateKey, publicKeys: { gateway: publicKey } });
+// Never queried here (no request gets past the token check): a pool connects only on its first query.
+const idempotency = createDatabase<IdempotencyDatabase>({ url: 'postgres://nobody@127.0.0.1:1/none', schema: 'unused' });
+afterAll(() => idempotency.destroy());
 const ok = async () => ({ status: 200 as const, body: [] as never });
 
 describe('bindOperations', () => {
   it('refuses to boot a service when an operation of the contract has no handler', () => {
     const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
     const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok } as unknown as OperationHandlers<'workspaces'>;
-    expect(() => bindOperations(app, { service: 'workspaces', tokens, handlers })).toThrow('workspaces: operations without a handler: listCountries');
+    expect(() => bindOperations(app, { service: 'workspaces', tokens, idempotency, handlers })).toThrow('workspaces: operations without a handler: listCountries');
   });
 
   it('refuses a handler for an operation the contract does not give the service', () => {
     const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
     const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok, deleteEverything: ok } as unknown as OperationHandlers<'workspaces'>;
-    expect(() => bindOperations(app, { service: 'workspaces', tokens, handlers })).toThrow('workspaces: handlers for operations not in the contract: deleteEverything');
+    expect(() => bindOperations(app, { service: 'workspaces', tokens, idempotency, handlers })).toThrow('workspaces: handlers for operations not in the contract: deleteEverything');
   });
 
   it('registers every operation of the service with a handler for each', async () => {
     const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
     const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok } as unknown as OperationHandlers<'workspaces'>;
-    bindOperations(app, { service: 'workspaces', tokens, handlers });
+    bindOperations(app, { service: 'workspaces', tokens, idempotency, handlers });
     await app.ready();
     expect(app.hasRoute({ method: 'GET', url: '/workspaces/:slug' })).toBe(true);
     expect(app.hasRoute({ method: 'GET', url: '/countries' })).toBe(true);
@@ -32,5 +37,13 @@ describe('bindOperations', () => {
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ code: 'unauthenticated' });
     await app.close();
+  });
+});
+
+describe('when a service has creating operations but no idempotency store', () => {
+  it('refuses to boot', () => {
+    const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
+    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok } as unknown as OperationHandlers<'workspaces'>;
+    expect(() => bindOperations(app, { service: 'workspaces', tokens, handlers })).toThrow('workspaces: creating operations need an idempotency store');
   });
 });

@@ -3,8 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import { actsAsAdminEverywhere, fillPath, listOperations, loadDocument, publicDocument, type ContractOperation, type Schemas } from '@hexa/contract';
-import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, type Caller, type UserCaller } from '@hexa/kit';
+import { actsAsAdminEverywhere, backendServiceNames, fillPath, listOperations, loadDocument, publicDocument, type BackendServiceName, type ContractOperation, type Schemas } from '@hexa/contract';
+import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, serviceUrlOf, type Caller, type UserCaller } from '@hexa/kit';
 import { AccessCache } from './access-cache.js';
 import { registerAccessTokens } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
@@ -30,7 +30,7 @@ const apiPrefix = '/api';
  */
 export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const services = { membership: config.MEMBERSHIP_URL, workspaces: config.WORKSPACES_URL } as const;
+  const services = Object.fromEntries(backendServiceNames.map((service) => [service, serviceUrlOf(config, service)])) as Record<BackendServiceName, string>;
   const app = createHttpApp({
     service: 'gateway',
     logLevel: config.LOG_LEVEL,

@@ -19,6 +19,7 @@ const forwardedResponseHeaders = [
   'accept-ranges',
   'content-disposition',
   'x-request-id',
+  'idempotent-replayed',
 ];
 
 /**

@@ -148,3 +148,41 @@ describe('when the job is delivered again after the creator\'s role changed', ()
     expect(await service.grantCreatorAdmin({ workspaceSlug: payload.slug, workspaceId: payload.workspaceId, userId: createdBy })).toBe('already-member');
   });
 });
+
+describe('when the same job (same id) is delivered again after the creator was removed', () => {
+  it('changes nothing the second time: the inbox remembers the job', async () => {
+    const createdBy = await newCreator();
+    const payload = workspaceCreated(createdBy);
+    const jobId = `workspace.created-${payload.workspaceId}`;
+    await queue.add('workspace.created', payload, { jobId });
+    await completed(jobId);
+    expect(await membershipRows(createdBy)).toHaveLength(1);
+
+    // An Admin removes the creator; later Redis loses the finished job and the outbox sends it again, same id.
+    await query(`delete from "${harness.schema}".workspace_memberships where workspace_slug = $1`, [payload.slug]);
+    await (await queue.getJob(jobId))!.remove();
+    await queue.add('workspace.created', payload, { jobId });
+    await completed(jobId);
+
+    expect(await membershipRows(createdBy)).toEqual([]);
+    expect(await query(`select queue, job_id, job_name from "${harness.schema}".inbox where job_id = $1`, [jobId])).toEqual([
+      { queue: 'membership', job_id: jobId, job_name: 'workspace.created' },
+    ]);
+  });
+});
+
+describe('when a job carries a payload the contract does not allow', () => {
+  it('fails it at once with the reason and changes nothing', async () => {
+    const jobId = `workspace.created-invalid-${randomUUID()}`;
+    await queue.add('workspace.created', { workspaceId: 'not-a-uuid', slug: 'Bad Slug', createdBy: randomUUID(), extra: true } as unknown as WorkspaceCreated, { jobId });
+    const job = await eventually(async () => {
+      const found = await queue.getJob(jobId);
+      return (await found?.getState()) === 'failed' ? found : undefined;
+    }, 10_000);
+    // Failed within ten seconds: its twelve attempts with exponential backoff would take over half an hour.
+    expect(job.attemptsMade).toBeLessThanOrEqual(1);
+    expect(job.failedReason).toContain('Invalid workspace.created payload');
+    expect(job.failedReason).toContain('payload/workspaceId');
+    expect(job.failedReason).toContain('payload/extra');
+  });
+});

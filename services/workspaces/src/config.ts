@@ -1,10 +1,9 @@
-import { commonConfig, databaseSchemaConfig, int, loadConfig, str, url, type ConfigOf } from '@hexa/kit';
+import { commonConfig, databaseSchemaConfig, int, loadConfig, type ConfigOf } from '@hexa/kit';
 
 export const workspacesConfigSpec = {
   ...commonConfig,
   PORT: int('HTTP port of the workspaces service', { default: 8082, min: 0, max: 65535 }),
   DATABASE_SCHEMA: databaseSchemaConfig('workspaces'),
-  MEMBERSHIP_URL: url('internal URL of the membership service', { protocols: ['http', 'https'], default: 'http://127.0.0.1:8081' }),
   OUTBOX_RELAY_INTERVAL_MS: int('pause between two passes of the outbox relay', { default: 1000, min: 50, max: 60_000 }),
 };
 

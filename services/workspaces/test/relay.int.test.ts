@@ -41,16 +41,22 @@ async function backoffElapses(): Promise<void> {
 }
 
 /** A consumer that completes or fails jobs as told, like a real one. */
-function consumer(queue: 'membership' | 'databases', outcome: (jobId: string) => 'complete' | 'fail'): Worker {
+function consumer(queue: 'membership' | 'databases', outcome: (jobId: string) => 'complete' | 'fail'): { close(): Promise<void> } {
+  const connection = createRedis(testRedisUrl, 'worker');
   const worker = new Worker(
     queue,
     async (job) => {
       if (outcome(job.id!) === 'fail') throw new UnrecoverableError('refused');
     },
-    { connection: createRedis(testRedisUrl, 'worker'), prefix },
+    { connection, prefix },
   );
   worker.on('error', () => undefined);
-  return worker;
+  return {
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
 }
 
 describe('when a row cannot be delivered', () => {

@@ -1,0 +1,105 @@
+import { query } from '@hexa/testing';
+import { ownerLogin, startStack, type Stack } from './stack.js';
+
+let stack: Stack;
+let owner: string;
+beforeAll(async () => {
+  stack = await startStack();
+  owner = await stack.login(ownerLogin.email, ownerLogin.password);
+});
+afterAll(() => stack.close());
+
+function create(name: string, key: string, token = owner, extra: Record<string, unknown> = {}) {
+  return stack.call({ method: 'POST', url: '/api/workspaces', token, headers: { 'idempotency-key': key }, payload: { name, ...extra } });
+}
+
+async function workspacesNamed(name: string): Promise<number> {
+  const [row] = await query<{ count: number }>(`select count(*)::int as count from "${stack.schemas.workspaces}".workspaces where name = $1`, [name]);
+  return row!.count;
+}
+
+describe('when a client retries a create with the same Idempotency-Key', () => {
+  it('creates one workspace and replays the first answer, marked as replayed', async () => {
+    const first = await create('Once Only', 'key-once-only');
+    const again = await create('Once Only', 'key-once-only');
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toEqual(first.json());
+    expect(again.headers.location).toBe(first.headers.location);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(await workspacesNamed('Once Only')).toBe(1);
+  });
+
+  it('creates one workspace when the two requests race', async () => {
+    const answers = await Promise.all([create('Raced Twice', 'key-raced'), create('Raced Twice', 'key-raced'), create('Raced Twice', 'key-raced')]);
+    const statuses = answers.map((answer) => answer.statusCode);
+    // Each loser either waited for nothing (409, retry shortly) or came after the winner answered (a replay).
+    expect(statuses.filter((status) => status === 201).length).toBeGreaterThanOrEqual(1);
+    for (const answer of answers) {
+      if (answer.statusCode === 409) expect(answer.json()).toMatchObject({ code: 'idempotency_key_in_flight' });
+      else expect(answer.statusCode).toBe(201);
+    }
+    expect(new Set(answers.filter((answer) => answer.statusCode === 201).map((answer) => answer.json().id)).size).toBe(1);
+    expect(await workspacesNamed('Raced Twice')).toBe(1);
+  });
+});
+
+describe('when the same key comes with another request', () => {
+  it('answers 422 idempotency_key_reused and creates nothing more', async () => {
+    expect((await create('First Body', 'key-reused')).statusCode).toBe(201);
+    const other = await create('Second Body', 'key-reused');
+    expect(other.statusCode).toBe(422);
+    expect(other.headers['content-type']).toContain('application/problem+json');
+    expect(other.json()).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(await workspacesNamed('Second Body')).toBe(0);
+  });
+
+  it('treats the same fields in another order as the same request', async () => {
+    const first = await stack.call({ method: 'POST', url: '/api/workspaces', token: owner, headers: { 'idempotency-key': 'key-order', 'content-type': 'application/json' }, payload: '{"name":"Ordered","countries":["BF"]}' });
+    const again = await stack.call({ method: 'POST', url: '/api/workspaces', token: owner, headers: { 'idempotency-key': 'key-order', 'content-type': 'application/json' }, payload: '{"countries":["BF"],"name":"Ordered"}' });
+    expect(first.statusCode).toBe(201);
+    expect(again.json()).toEqual(first.json());
+  });
+});
+
+describe('when the first request with a key failed', () => {
+  it('frees the key: the corrected request with the same key goes through', async () => {
+    const refused = await create('Fixed Later', 'key-after-failure', owner, { countries: ['XX'] });
+    expect(refused.statusCode).toBe(400);
+    const fixed = await create('Fixed Later', 'key-after-failure', owner, { countries: ['BF'] });
+    expect(fixed.statusCode).toBe(201);
+    expect(fixed.headers['idempotent-replayed']).toBeUndefined();
+  });
+});
+
+describe('when two people use the same key', () => {
+  it('keeps their keys apart', async () => {
+    const other = await stack.createUser('other-admin@example.org', 'ADMIN');
+    const mine = await create('Mine With Key', 'shared-key');
+    const theirs = await create('Theirs With Key', 'shared-key', other.token);
+    expect([mine.statusCode, theirs.statusCode]).toEqual([201, 201]);
+    expect(theirs.json().id).not.toBe(mine.json().id);
+  });
+});
+
+describe('when the key itself is not valid', () => {
+  it('answers 400 naming the header', async () => {
+    const response = await create('Bad Key', 'k'.repeat(256));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([{ field: 'headers/idempotency-key', message: 'must be 1 to 255 printable ASCII characters' }]);
+    expect(await workspacesNamed('Bad Key')).toBe(0);
+  });
+});
+
+describe('when a user is created with a key', () => {
+  it('replays the answer for membership too', async () => {
+    const payload = { email: 'keyed@example.org', name: 'Keyed', password: 'a long enough password', organizationRole: 'MEMBER' };
+    const first = await stack.call({ method: 'POST', url: '/api/users', token: owner, headers: { 'idempotency-key': 'user-key' }, payload });
+    const again = await stack.call({ method: 'POST', url: '/api/users', token: owner, headers: { 'idempotency-key': 'user-key' }, payload });
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toEqual(first.json());
+    expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+});
