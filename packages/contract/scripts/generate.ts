@@ -9,7 +9,9 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { contractProblems, listOperations, loadDocument } from '../src/document.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { contractProblems, listJobs, listOperations, loadDocument } from '../src/document.js';
 import { permissionMatrix, workspaceRoles } from '../src/permissions.js';
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
@@ -79,7 +81,35 @@ async function render(): Promise<Record<string, string>> {
   };
 }
 
-const problems = contractProblems();
+const formatsModule = addFormatsModule as unknown as { default?: (ajv: Ajv2020) => Ajv2020 } & ((ajv: Ajv2020) => Ajv2020);
+
+/**
+ * Every schema compiled as the services will compile it (JSON Schema 2020-12,
+ * strict): an unknown keyword — often a YAML slip such as an unquoted comma in
+ * a flow mapping — fails here instead of at run time.
+ */
+function schemaProblems(document: Record<string, unknown>): string[] {
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+  (formatsModule.default ?? formatsModule)(ajv);
+  const schemas = [
+    ...listOperations(document).flatMap((operation) =>
+      Object.entries({ body: operation.schema.body, query: operation.schema.querystring, params: operation.schema.params, ...operation.schema.response })
+        .filter(([, schema]) => schema !== undefined)
+        .map(([part, schema]) => [`${operation.operationId} ${part}`, schema] as const),
+    ),
+    ...listJobs(document).map((job) => [`job ${job.queue}/${job.name}`, job.schema] as const),
+  ];
+  return schemas.flatMap(([name, schema]) => {
+    try {
+      ajv.compile(schema!);
+      return [];
+    } catch (error) {
+      return [`${name}: ${(error as Error).message}`];
+    }
+  });
+}
+
+const problems = [...contractProblems(), ...schemaProblems(loadDocument())];
 if (problems.length > 0) {
   console.error(`The contract breaks the platform's rules:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   process.exit(1);

@@ -51,4 +51,14 @@ describe('the contract check', () => {
     expect(stale.status).toBe(1);
     expect(stale.output).toContain(join('src', 'generated', 'operations.ts'));
   });
+
+  it('fails when a schema has a keyword no validator knows, such as an unquoted comma in a YAML flow mapping makes', () => {
+    const document = join(copy, 'openapi.yaml');
+    const original = readFileSync(document, 'utf8');
+    writeFileSync(document, original.replace("description: 'The home page, in Markdown.'", 'description: The home page, in Markdown.'));
+    const broken = generate('--check');
+    expect(broken.status).toBe(1);
+    expect(broken.output).toContain('strict mode: unknown keyword: "in Markdown."');
+    writeFileSync(document, original);
+  });
 });

@@ -99,6 +99,38 @@ export async function enqueueJob<DB extends OutboxDatabase, Q extends QueueName,
     .execute();
 }
 
+let carriers: Map<string, QueueName[]> | undefined;
+/** The queues whose job contract carries a job of this name (read once per process). */
+function queuesCarrying(name: string): QueueName[] {
+  carriers ??= listJobs().reduce((map, job) => map.set(job.name, [...(map.get(job.name) ?? []), job.queue as QueueName]), new Map<string, QueueName[]>());
+  return carriers.get(name) ?? [];
+}
+
+type EventName = { [Q in QueueName]: JobName<Q> }[QueueName];
+type EventPayload<N extends EventName> = { [Q in QueueName]: N extends JobName<Q> ? JobPayload<Q, N> : never }[QueueName];
+
+/**
+ * Records an event for every queue whose service consumes it (each queue of
+ * the job contract that carries a job of that name), in the caller's
+ * transaction: a service that starts consuming an event later only declares
+ * it in the contract. Job ids are `<name>-<eventId>`.
+ *
+ * @example
+ * await publishEvent(trx, 'workspace.archived', { workspaceId, slug, actorId }, workspaceId + '-' + archivedAt.getTime());
+ */
+export async function publishEvent<DB extends OutboxDatabase, N extends EventName>(
+  db: Kysely<DB> | Transaction<DB>,
+  name: N,
+  payload: EventPayload<N>,
+  eventId: string,
+): Promise<QueueName[]> {
+  const queues = queuesCarrying(name);
+  for (const queue of queues) {
+    await enqueueJob(db, queue, name as never, payload as never, `${name}-${eventId}`);
+  }
+  return queues;
+}
+
 /** Rows published per pass; a backlog drains over several passes. */
 const publishBatchSize = 200;
 /** Rows verified per pass; every published row comes round, oldest check first. */

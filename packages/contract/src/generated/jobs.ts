@@ -4,10 +4,16 @@ import type { components } from './openapi.js';
 export interface JobContract {
   "databases": {
     "workspace.created": components['schemas']["WorkspaceCreatedJob"];
+    "workspace.archived": components['schemas']["WorkspaceLifecycleJob"];
+    "workspace.restored": components['schemas']["WorkspaceLifecycleJob"];
   };
   "membership": {
     "workspace.created": components['schemas']["WorkspaceCreatedJob"];
   };
+  "workspaces": {
+    "audit.recorded": components['schemas']["AuditRecordedJob"];
+    "database.status-changed": components['schemas']["DatabaseStatusJob"];
+  };
 }
 
-export const queueNames = ["databases","membership"] as const;
+export const queueNames = ["databases","membership","workspaces"] as const;
