@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { closeOnSignal, configOrExit, createDatabase, createRedis, createWorker, loggerOptions } from '@hexa/kit';
+import { closeOnSignal, configOrExit, createDatabase, createRedis, createWorker, loggerOptions, pruneInbox } from '@hexa/kit';
 import { loadMembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { membershipProcessors } from './modules/memberships/memberships-jobs.js';
@@ -16,10 +16,16 @@ const worker = createWorker('membership', membershipProcessors(memberships), {
 });
 worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, err: error }, 'job failed'));
 worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name }, 'job completed'));
+/** Processed job ids are pruned this often. */
+const inboxPruneIntervalMs = 3_600_000;
+const pruning = setInterval(() => void pruneInbox(db).catch((error) => log.warn({ err: error }, 'inbox pruning failed')), inboxPruneIntervalMs);
 // Signal handling goes in before anything announces that the worker runs.
 closeOnSignal(async () => {
+  clearInterval(pruning);
   await worker.close();
   await db.destroy();
   redis.disconnect();
 }, (message) => log.info(message));
+// Announced once its connections are ready: a close that meets a half-open connection fails it.
+await worker.waitUntilReady();
 log.info('membership worker started');

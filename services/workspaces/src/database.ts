@@ -1,5 +1,5 @@
-import type { Generated } from 'kysely';
-import type { IdempotencyDatabase, OutboxDatabase } from '@hexa/kit';
+import type { ColumnType, Generated } from 'kysely';
+import type { AuditEntry, IdempotencyDatabase, InboxDatabase, OutboxDatabase } from '@hexa/kit';
 
 export type WorkspaceStatus = 'provisioning' | 'ready' | 'failed';
 
@@ -18,6 +18,24 @@ export interface WorkspacesTable {
   archived_at: Date | null;
 }
 
-export interface WorkspacesDatabase extends OutboxDatabase, IdempotencyDatabase {
+/** JSON written as text, read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+/** The audit trail of every workspace, from every service (see `recordAudit` in the kit). */
+export interface AuditEventsTable {
+  id: string;
+  workspace_id: string;
+  workspace_slug: string;
+  actor: Json<AuditEntry['actor']>;
+  action: string;
+  target: string | null;
+  before: ColumnType<unknown, string | null, string | null>;
+  after: ColumnType<unknown, string | null, string | null>;
+  at: Date;
+  recorded_at: Generated<Date>;
+}
+
+export interface WorkspacesDatabase extends OutboxDatabase, IdempotencyDatabase, InboxDatabase {
   workspaces: WorkspacesTable;
+  audit_events: AuditEventsTable;
 }

@@ -4,3 +4,6 @@ export type { WorkspacesDatabase } from './database.js';
 export { migrations as workspacesMigrations } from './migrations/index.js';
 export { createWorkspacesRelay } from './relay.js';
 export { slugify, withRandomSuffix } from './modules/workspaces/slug-fns.js';
+export { workspacesProcessors } from './jobs.js';
+export { createAuditService } from './modules/audit/audit-service.js';
+export { createProvisioningService } from './modules/provisioning/provisioning-service.js';

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
+import { createDatabase, createQueue, createRedis, createWorker, migrateToLatest } from '@hexa/kit';
+import { dropSchema, eventually, flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
+import { createAuditService, createProvisioningService, workspacesMigrations, workspacesProcessors, type WorkspacesDatabase } from '../src/index.js';
+
+// The workspaces queue's consumer, as the worker runs it, against real BullMQ and PostgreSQL.
+const schema = uniqueSchema('workspaces');
+const prefix = uniqueQueuePrefix();
+let db: Kysely<WorkspacesDatabase>;
+let connections: Redis[];
+let worker: ReturnType<typeof createWorker>;
+let queue: ReturnType<typeof createQueue>;
+
+beforeAll(async () => {
+  db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema });
+  await migrateToLatest(db, schema, workspacesMigrations);
+  connections = [createRedis(testRedisUrl, 'worker'), createRedis(testRedisUrl)];
+  worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }) }), { connection: connections[0]!, prefix });
+  queue = createQueue('workspaces', { connection: connections[1]!, prefix });
+});
+afterAll(async () => {
+  await worker.close();
+  await queue.close();
+  for (const connection of connections) connection.disconnect();
+  await db.destroy();
+  await flushRedisPrefix(prefix);
+  await dropSchema(schema);
+});
+
+async function completed(jobId: string): Promise<void> {
+  await eventually(async () => ((await (await queue.getJob(jobId))?.getState()) === 'completed' ? true : undefined));
+}
+
+async function newWorkspace(): Promise<{ id: string; slug: string }> {
+  const slug = `ws-${randomUUID().slice(0, 8)}`;
+  const [row] = await query<{ id: string }>(
+    `insert into "${schema}".workspaces (slug, name, description, status, created_by) values ($1, $1, '', 'provisioning', $2) returning id`,
+    [slug, randomUUID()],
+  );
+  return { id: row!.id, slug };
+}
+
+describe('when another service records an audit entry', () => {
+  it('keeps it once, however often it is delivered', async () => {
+    const workspace = await newWorkspace();
+    const entry = {
+      id: randomUUID(),
+      workspaceId: workspace.id,
+      workspaceSlug: workspace.slug,
+      actor: { kind: 'user' as const, userId: randomUUID() },
+      action: 'member.role-changed',
+      target: randomUUID(),
+      before: 'EDITOR',
+      after: 'ADMIN',
+      at: new Date().toISOString(),
+    };
+    await queue.add('audit.recorded', entry, { jobId: `audit-${entry.id}` });
+    await completed(`audit-${entry.id}`);
+    await queue.add('audit.recorded', entry, { jobId: `audit-${entry.id}-again` });
+    await completed(`audit-${entry.id}-again`);
+    const rows = await query(`select id, action, target, before, after, actor from "${schema}".audit_events where workspace_id = $1`, [workspace.id]);
+    expect(rows).toEqual([{ id: entry.id, action: 'member.role-changed', target: entry.target, before: 'EDITOR', after: 'ADMIN', actor: entry.actor }]);
+  });
+});
+
+describe('when the databases service reports a workspace\'s database', () => {
+  it('moves the workspace to ready, or to failed with the reason', async () => {
+    const ready = await newWorkspace();
+    const failed = await newWorkspace();
+    await queue.add('database.status-changed', { workspaceId: ready.id, slug: ready.slug, status: 'ready' }, { jobId: `status-${ready.id}` });
+    await queue.add('database.status-changed', { workspaceId: failed.id, slug: failed.slug, status: 'failed', reason: 'the workspace cluster refused the connection' }, { jobId: `status-${failed.id}` });
+    await completed(`status-${ready.id}`);
+    await completed(`status-${failed.id}`);
+    const rows = await query(`select slug, status, status_reason from "${schema}".workspaces where id = any($1) order by status desc`, [[ready.id, failed.id]]);
+    expect(rows).toEqual([
+      { slug: ready.slug, status: 'ready', status_reason: null },
+      { slug: failed.slug, status: 'failed', status_reason: 'the workspace cluster refused the connection' },
+    ]);
+  });
+});
