@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { WorkspaceRole } from '@hexa/contract';
 import type { AuditEntry, IdempotencyDatabase, InboxDatabase, OutboxDatabase } from '@hexa/kit';
 
 export type WorkspaceStatus = 'provisioning' | 'ready' | 'failed';
@@ -35,7 +36,17 @@ export interface AuditEventsTable {
   recorded_at: Generated<Date>;
 }
 
+/** The replica of membership's roles (membership.changed events); `role` null once removed. */
+export interface MemberRolesTable {
+  workspace_id: string;
+  user_id: string;
+  role: WorkspaceRole | null;
+  /** The membership change it reflects: bigint, read as a string. */
+  version: ColumnType<string, string | number, string | number>;
+}
+
 export interface WorkspacesDatabase extends OutboxDatabase, IdempotencyDatabase, InboxDatabase {
   workspaces: WorkspacesTable;
   audit_events: AuditEventsTable;
+  member_roles: MemberRolesTable;
 }

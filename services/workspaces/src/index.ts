@@ -7,3 +7,4 @@ export { slugify, withRandomSuffix } from './modules/workspaces/slug-fns.js';
 export { workspacesProcessors } from './jobs.js';
 export { createAuditService } from './modules/audit/audit-service.js';
 export { createProvisioningService } from './modules/provisioning/provisioning-service.js';
+export { createMemberRolesService } from './modules/members/member-roles-service.js';

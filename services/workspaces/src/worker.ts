@@ -4,6 +4,7 @@ import { loadWorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesProcessors } from './jobs.js';
 import { createAuditService } from './modules/audit/audit-service.js';
+import { createMemberRolesService } from './modules/members/member-roles-service.js';
 import { createProvisioningService } from './modules/provisioning/provisioning-service.js';
 import { createWorkspacesRelay } from './relay.js';
 
@@ -18,7 +19,7 @@ const db = createDatabase<WorkspacesDatabase>({ url: config.DATABASE_URL, schema
 const redis = createRedis(config.REDIS_URL);
 const workerConnection = createRedis(config.REDIS_URL, 'worker');
 const outbox = createWorkspacesRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
-const worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }) }), {
+const worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }), memberRoles: createMemberRolesService({ db }) }), {
   connection: workerConnection,
   prefix: config.HEXA_QUEUE_PREFIX,
 });

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import { createDatabase, createQueue, createRedis, createWorker, migrateToLatest } from '@hexa/kit';
 import { dropSchema, eventually, flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
-import { createAuditService, createProvisioningService, workspacesMigrations, workspacesProcessors, type WorkspacesDatabase } from '../src/index.js';
+import { createAuditService, createMemberRolesService, createProvisioningService, workspacesMigrations, workspacesProcessors, type WorkspacesDatabase } from '../src/index.js';
 
 // The workspaces queue's consumer, as the worker runs it, against real BullMQ and PostgreSQL.
 const schema = uniqueSchema('workspaces');
@@ -17,7 +17,7 @@ beforeAll(async () => {
   db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema });
   await migrateToLatest(db, schema, workspacesMigrations);
   connections = [createRedis(testRedisUrl, 'worker'), createRedis(testRedisUrl)];
-  worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }) }), { connection: connections[0]!, prefix });
+  worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }), memberRoles: createMemberRolesService({ db }) }), { connection: connections[0]!, prefix });
   queue = createQueue('workspaces', { connection: connections[1]!, prefix });
 });
 afterAll(async () => {
@@ -78,5 +78,22 @@ describe('when the databases service reports a workspace\'s database', () => {
       { slug: ready.slug, status: 'ready', status_reason: null },
       { slug: failed.slug, status: 'failed', status_reason: 'the workspace cluster refused the connection' },
     ]);
+  });
+});
+
+describe('when membership reports role changes, in any order', () => {
+  it('keeps the newest: an older event arriving late changes nothing, a removal stays removed', async () => {
+    const workspace = await newWorkspace();
+    const userId = randomUUID();
+    const change = (role: 'VIEWER' | 'EDITOR' | 'ADMIN' | null, version: number) => ({ workspaceId: workspace.id, slug: workspace.slug, userId, role, version });
+    // Granted as Viewer (1), made Editor (2), removed (3); delivered 2, 3, then 1 late.
+    for (const [id, payload] of [['v2', change('EDITOR', 2)], ['v3', change(null, 3)], ['v1', change('VIEWER', 1)]] as const) {
+      await queue.add('membership.changed', payload, { jobId: `member-${userId}-${id}` });
+      await completed(`member-${userId}-${id}`);
+    }
+    expect(await query(`select role, version from "${schema}".member_roles where user_id = $1`, [userId])).toEqual([{ role: null, version: '3' }]);
+    await queue.add('membership.changed', change('ADMIN', 4), { jobId: `member-${userId}-v4` });
+    await completed(`member-${userId}-v4`);
+    expect(await query(`select role, version from "${schema}".member_roles where user_id = $1`, [userId])).toEqual([{ role: 'ADMIN', version: '4' }]);
   });
 });

@@ -13,6 +13,7 @@ export interface JobContract {
   "workspaces": {
     "audit.recorded": components['schemas']["AuditRecordedJob"];
     "database.status-changed": components['schemas']["DatabaseStatusJob"];
+    "membership.changed": components['schemas']["MembershipChangedJob"];
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as auditAndInbox from './2026-11-29T1300-audit-and-inbox.js';
+import * as memberRoles from './2026-11-29T1400-member-roles.js';
 import * as idempotencyKeys from './2026-11-29T1201-idempotency-keys.js';
 import * as initial from './2026-11-26T1700-initial.js';
 import * as outboxDeadLetters from './2026-11-29T1200-outbox-dead-letters.js';
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1200-outbox-dead-letters': outboxDeadLetters,
   '2026-11-29T1201-idempotency-keys': idempotencyKeys,
   '2026-11-29T1300-audit-and-inbox': auditAndInbox,
+  '2026-11-29T1400-member-roles': memberRoles,
 };
