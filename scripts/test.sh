@@ -7,6 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/ensure.sh
 
 ensure_platform hexa_test
+ensure_faults_cluster
 
 # Defaults point at the local services started above; set them to use others.
 # TEST_DATABASE_URL is a superuser: the harness provisions the services' test roles

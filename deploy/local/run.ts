@@ -17,7 +17,10 @@ import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger,
 import { backendServiceNames, serviceNames, serviceRegistry, serviceUrlSetting, type ServiceName } from '@hexa/contract';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const stateDir = join(root, '.hexa');
+// A second instance on one machine (the fault tests run one) keeps its own state, roles, ports and Redis keys.
+const stateDir = process.env.HEXA_STATE_DIR || join(root, '.hexa');
+const rolePrefix = process.env.HEXA_DATABASE_ROLE_PREFIX || 'hexa_';
+if (!/^[a-z][a-z0-9_]{0,40}$/.test(rolePrefix)) throw new Error(`HEXA_DATABASE_ROLE_PREFIX must be a plain lower-case identifier prefix, got ${JSON.stringify(rolePrefix)}`);
 const readyTimeoutMs = 60_000;
 
 const log = (message: string): void => {
@@ -121,7 +124,7 @@ function loadRolePasswords(): Record<string, string> {
 }
 
 function roleOf(service: DatabaseService): string {
-  return `hexa_${service}`;
+  return `${rolePrefix}${service}`;
 }
 
 const rolePasswords = loadRolePasswords();
@@ -137,8 +140,10 @@ function databaseUrlOf(service: DatabaseService): string {
 // ---------------------------------------------------------------------------
 // Configuration passed to every child.
 
-const gatewayPort = process.env.HEXA_PORT || '8080';
+const gatewayPort = process.env.HEXA_PORT || String(serviceRegistry.gateway.port);
 if (!/^\d{1,5}$/.test(gatewayPort)) throw new Error(`HEXA_PORT must be a port number, got ${JSON.stringify(gatewayPort)}`);
+/** The services listen next to the gateway, as the registry spaces them: 8080 → 8081, 8082…; HEXA_PORT=18080 → 18081, 18082… */
+const portOf = (service: ServiceName): number => Number(gatewayPort) + serviceRegistry[service].port - serviceRegistry.gateway.port;
 const gatewayHost = process.env.HEXA_HOST || '0.0.0.0';
 
 // The owner's password reaches only the seed step, the superuser's URL only provisioning, and each
@@ -157,7 +162,7 @@ const commonEnv: NodeJS.ProcessEnv = {
   HEXA_JWT_PRIVATE_KEY_FILE: jwtPrivateKeyFile,
   HEXA_JWT_PUBLIC_KEY_FILE: jwtPublicKeyFile,
   LOG_LEVEL: process.env.LOG_LEVEL || 'info',
-  ...Object.fromEntries(backendServiceNames.map((service) => [serviceUrlSetting(service), `http://127.0.0.1:${serviceRegistry[service].port}`])),
+  ...Object.fromEntries(backendServiceNames.map((service) => [serviceUrlSetting(service), `http://127.0.0.1:${portOf(service)}`])),
   HOST: '127.0.0.1',
 };
 
@@ -167,7 +172,7 @@ const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => (serviceRe
 /** Every long-running process: each service's server, and its worker where it has one. */
 const processes = serviceNames.flatMap((service) => {
   const env = withKey(service, withDatabase(service));
-  const port = service === 'gateway' ? { PORT: gatewayPort, HOST: gatewayHost } : { PORT: String(serviceRegistry[service].port) };
+  const port = service === 'gateway' ? { PORT: gatewayPort, HOST: gatewayHost } : { PORT: String(portOf(service)) };
   return [
     { name: service, file: `services/${service}/src/server.ts`, env: { ...env, ...port } },
     ...(serviceRegistry[service].worker ? [{ name: `${service}-worker`, file: `services/${service}/src/worker.ts`, env }] : []),

@@ -196,6 +196,27 @@ ensure_docker() {
   _hexa_wait_for "Docker engine" 60 _hexa_docker_up
 }
 
+# A PostgreSQL cluster of its own for the fault tests, which restart it under load: restarting the
+# main cluster would disturb every other test (and whatever else uses it). Trust authentication on
+# loopback only; it holds nothing but test data.
+HEXA_FAULTS_CLUSTER=hexa_faults
+HEXA_FAULTS_PORT=5434
+
+ensure_faults_cluster() {
+  local version
+  version=$(_hexa_pg_version) || return 1
+  if ! pg_lsclusters --no-header 2>/dev/null | awk -v name="$HEXA_FAULTS_CLUSTER" '$2 == name { found = 1 } END { exit !found }'; then
+    hexa_log "creating PostgreSQL $version cluster $HEXA_FAULTS_CLUSTER on port $HEXA_FAULTS_PORT (fault tests)"
+    _hexa_root pg_createcluster "$version" "$HEXA_FAULTS_CLUSTER" --port "$HEXA_FAULTS_PORT" -- --auth-local=trust --auth-host=trust >&2
+  fi
+  if ! pg_isready -q -h "$HEXA_PG_HOST" -p "$HEXA_FAULTS_PORT"; then
+    _hexa_root pg_ctlcluster --skip-systemctl-redirect "$version" "$HEXA_FAULTS_CLUSTER" start >&2 || true
+  fi
+  _hexa_wait_for "PostgreSQL cluster $HEXA_FAULTS_CLUSTER" 60 pg_isready -q -h "$HEXA_PG_HOST" -p "$HEXA_FAULTS_PORT" || return 1
+  export TEST_FAULTS_DATABASE_URL="postgres://postgres@$HEXA_PG_HOST:$HEXA_FAULTS_PORT/postgres"
+  export TEST_FAULTS_CLUSTER="$version $HEXA_FAULTS_CLUSTER"
+}
+
 # What both `npm start` and `npm test` need before any code runs.
 ensure_platform() {
   local database=${1:?usage: ensure_platform DATABASE}

@@ -59,7 +59,7 @@ export function compileSchema(schema: Record<string, unknown>) {
   return bodyAjv.compile(schema);
 }
 
-/** What a client is told to wait when the database is away (a restart takes a few seconds). */
+/** What a client is told to wait when a dependency is away (a database restart takes a few seconds). */
 const databaseRetryAfterSeconds = 2;
 
 /** Request ids are accepted from the caller when they look like one, else generated. */
@@ -156,6 +156,8 @@ export function toAppError(error: unknown): AppError {
 /** Sends an AppError as application/problem+json. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.extras.headers ?? {})) reply.header(name, value);
+  // A dependency that is away comes back: every 503 tells the client when to try again.
+  if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(databaseRetryAfterSeconds));
   return reply
     .code(error.status)
     .type('application/problem+json')

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
@@ -185,5 +187,27 @@ describe('when Redis loses a job no consumer took yet', () => {
     expect(await outbox.relay.runOnce()).toMatchObject({ redelivered: 1 });
     expect(await outbox.relay.runOnce()).toMatchObject({ published: 1 });
     expect((await outbox.queues.membership.getJob(jobId))?.data).toEqual(job);
+  });
+});
+
+describe('when an operator looks at dead jobs with the outbox command', () => {
+  const repository = fileURLToPath(new URL('../../../', import.meta.url));
+  const outboxCommand = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/outbox.ts', ...args], { cwd: repository, encoding: 'utf8', env: { PATH: process.env.PATH, DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: schema } });
+
+  it('lists each with its reason, and retries one by id', async () => {
+    await query(`insert into "${schema}".outbox (queue, job_name, job_id, payload, attempts, last_error, dead_at) values ('nowhere', 'workspace.created', 'dead-one', '{}', 3, 'no queue nowhere in the job contract', now())`);
+    const listed = outboxCommand('workspaces', 'dead');
+    expect(listed.status).toBe(0);
+    const [line, ...rest] = listed.stdout.trim().split('\n');
+    expect(rest).toEqual([]);
+    const job = JSON.parse(line!) as { id: string; queue: string; jobId: string; attempts: number; lastError: string };
+    expect(job).toMatchObject({ queue: 'nowhere', jobId: 'dead-one', attempts: 3, lastError: 'no queue nowhere in the job contract' });
+
+    const retried = outboxCommand('workspaces', 'retry', job.id);
+    expect(retried.status).toBe(0);
+    expect(await rows()).toEqual([expect.objectContaining({ job_id: 'dead-one', dead: false, attempts: 0 })]);
+    expect(outboxCommand('workspaces', 'retry', job.id)).toMatchObject({ status: 1, stderr: `outbox: workspaces has no dead job ${job.id}\n` });
+    expect(outboxCommand('gateway', 'dead')).toMatchObject({ status: 2 });
   });
 });
