@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { serviceNames, serviceRegistry } from '@hexa/contract';
 import { eventually, flushRedisPrefix, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,6 +23,10 @@ export interface Platform {
   prefix: string;
   /** Superuser connection to the platform's database (for assertions). */
   databaseUrl: string;
+  /** Its .hexa folder: keys, passwords. */
+  stateDir: string;
+  /** The port each service listens on. */
+  ports: Record<string, number>;
   supervisor: ChildProcess;
   output(): string;
   /** The pid of each running process of this platform, by file (`services/membership/src/worker.ts`). */
@@ -64,7 +69,7 @@ async function adminQuery(url: string, text: string): Promise<void> {
  * Starts a platform whose database lives on the server of `serverUrl` (a
  * superuser URL; a fresh database is created there) and waits for the banner.
  */
-export async function startPlatform(options: { serverUrl: string; port: number }): Promise<Platform> {
+export async function startPlatform(options: { serverUrl: string; port: number; logLevel?: string }): Promise<Platform> {
   const id = randomBytes(4).toString('hex');
   const database = `hexa_run_${id}`;
   const rolePrefix = `hexa_run_${id}_`;
@@ -91,7 +96,7 @@ export async function startPlatform(options: { serverUrl: string; port: number }
       HEXA_HOST: '127.0.0.1',
       HEXA_OWNER_EMAIL: ownerLogin.email,
       HEXA_OWNER_PASSWORD: ownerLogin.password,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: options.logLevel ?? 'warn',
     },
   });
   let output = '';
@@ -122,6 +127,8 @@ export async function startPlatform(options: { serverUrl: string; port: number }
     url,
     prefix,
     databaseUrl: databaseUrl.toString(),
+    stateDir,
+    ports: Object.fromEntries(serviceNames.map((service) => [service, options.port + serviceRegistry[service].port - serviceRegistry.gateway.port])),
     supervisor,
     output: () => output,
     processes: () => processesOf(prefix),

@@ -63,10 +63,22 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, schema: string, migrat
     migrationTableSchema: schema,
     provider: { getMigrations: async () => migrations },
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // Kysely looks at every table of the database before it takes its own lock; a schema dropped at that
+  // moment (by another migration run, or a test cleaning up) fails the look. Schema DDL takes this lock.
+  const { error, results } = await db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${schemaDdlLock})`.execute(connection);
+    try {
+      return await migrator.migrateToLatest();
+    } finally {
+      await sql`select pg_advisory_unlock(${schemaDdlLock})`.execute(connection);
+    }
+  });
   if (error) throw error;
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
+
+/** The advisory lock that migrations and schema drops take, so that neither sees the other half done. */
+export const schemaDdlLock = 7_210_417_001;
 
 /** Throws when PostgreSQL does not answer. */
 export async function pingDatabase<DB>(db: Kysely<DB>): Promise<void> {

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { serviceNames, type ServiceName } from '@hexa/contract';
-import { createInternalTokens, ensureServiceRole, serviceDatabaseUrl, type InternalTokens } from '@hexa/kit';
+import { createInternalTokens, ensureServiceRole, schemaDdlLock, serviceDatabaseUrl, type InternalTokens } from '@hexa/kit';
 
 /**
  * The test harness: every test file gets its own PostgreSQL schema and its
@@ -69,7 +69,10 @@ export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: testDatabaseUrl });
   await client.connect();
   try {
+    // Not while a migration looks at the database's tables (packages/kit migrateToLatest).
+    await client.query('select pg_advisory_lock($1)', [schemaDdlLock]);
     await client.query(`drop schema if exists ${client.escapeIdentifier(schema)} cascade`);
+    await client.query('select pg_advisory_unlock($1)', [schemaDdlLock]);
   } finally {
     await client.end();
   }
