@@ -183,6 +183,9 @@ const nameWidth = Math.max(...processes.map((entry) => entry.name.length));
 // ---------------------------------------------------------------------------
 // One-off steps, then the supervised processes.
 
+/** Extra Node.js flags for every process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (NODE_OPTIONS refuses some). */
+const nodeArgs = (process.env.HEXA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => (stopping = true));
 
@@ -194,7 +197,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sign
  * as "exit now" and skip its graceful close.)
  */
 function launch(file: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; cwd?: string }): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
 }
 
 /**

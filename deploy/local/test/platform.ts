@@ -69,7 +69,7 @@ async function adminQuery(url: string, text: string): Promise<void> {
  * Starts a platform whose database lives on the server of `serverUrl` (a
  * superuser URL; a fresh database is created there) and waits for the banner.
  */
-export async function startPlatform(options: { serverUrl: string; port: number; logLevel?: string }): Promise<Platform> {
+export async function startPlatform(options: { serverUrl: string; port: number; logLevel?: string; env?: Record<string, string> }): Promise<Platform> {
   const id = randomBytes(4).toString('hex');
   const database = `hexa_run_${id}`;
   const rolePrefix = `hexa_run_${id}_`;
@@ -97,6 +97,7 @@ export async function startPlatform(options: { serverUrl: string; port: number; 
       HEXA_OWNER_EMAIL: ownerLogin.email,
       HEXA_OWNER_PASSWORD: ownerLogin.password,
       LOG_LEVEL: options.logLevel ?? 'warn',
+      ...options.env,
     },
   });
   let output = '';
@@ -117,8 +118,10 @@ export async function startPlatform(options: { serverUrl: string; port: number; 
       return output.includes('Hexa is running at') ? true : undefined;
     }, 120_000, 250);
   } catch (error) {
-    process.kill(-supervisor.pid!, 'SIGKILL');
-    await exited;
+    if (supervisor.exitCode === null) {
+      process.kill(-supervisor.pid!, 'SIGKILL');
+      await exited;
+    }
     await cleanUp();
     throw new Error(`the platform did not start: ${(error as Error).message}\n${output}`);
   }

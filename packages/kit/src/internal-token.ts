@@ -1,4 +1,5 @@
 import { createDecoder, createSigner, createVerifier, TokenError } from 'fast-jwt';
+import { LRUCache } from 'lru-cache';
 import { organizationRoles, serviceNames, workspaceRoles, type OrganizationRole, type ServiceName, type WorkspaceRole } from '@hexa/contract';
 import { httpError } from './errors.js';
 
@@ -21,6 +22,14 @@ export type Caller = { kind: 'anonymous' } | { kind: 'service'; service: Service
 
 /** Internal tokens live just long enough for one hop. */
 const internalTokenLifetimeMs = 30_000;
+/**
+ * A minted token is reused for this long (the same caller, audience and
+ * operation), so that a busy caller does not sign every request: it still
+ * has at least 20 s to live when sent. Verified tokens are cached likewise.
+ */
+const reuseMintedTokenMs = 10_000;
+/** Distinct (caller, audience, operation) tokens kept for reuse, and verified tokens remembered. */
+const tokenCacheEntries = 10_000;
 const algorithm = 'EdDSA';
 
 /** What a receiving route knows about itself: the operation and who may call it. */
@@ -80,16 +89,33 @@ function parseCaller(value: unknown, issuer: ServiceName): Caller {
  */
 export function createInternalTokens(options: { service: ServiceName; privateKey: string; publicKeys: Partial<Record<ServiceName, string>> }): InternalTokens {
   const signer = createSigner({ key: options.privateKey, algorithm, iss: options.service, expiresIn: internalTokenLifetimeMs });
+  const minted = new LRUCache<string, string>({ max: tokenCacheEntries, ttl: reuseMintedTokenMs });
   const decode = createDecoder();
   const verifiers = new Map(
     Object.entries(options.publicKeys).map(([issuer, key]) => [
       issuer,
-      createVerifier({ key: key!, algorithms: [algorithm], allowedIss: issuer, allowedAud: options.service, requiredClaims: ['iss', 'aud', 'exp', 'op'] }),
+      createVerifier({
+        key: key!,
+        algorithms: [algorithm],
+        allowedIss: issuer,
+        allowedAud: options.service,
+        requiredClaims: ['iss', 'aud', 'exp', 'op'],
+        // A verified token is remembered until it expires: the same token seen again costs no signature check.
+        cache: tokenCacheEntries,
+      }),
     ]),
   );
   return {
     service: options.service,
-    sign: ({ audience, operation, caller }) => signer({ aud: audience, op: operation, caller }),
+    sign({ audience, operation, caller }) {
+      const key = `${audience}\u0000${operation}\u0000${JSON.stringify(caller)}`;
+      let token = minted.get(key);
+      if (token === undefined) {
+        token = signer({ aud: audience, op: operation, caller });
+        minted.set(key, token);
+      }
+      return token;
+    },
     verify(token, operation) {
       if (!token) throw httpError('unauthenticated', 'This service answers only requests forwarded by the gateway or another service.');
       let payload: { iss?: unknown; op?: unknown; caller?: unknown };
