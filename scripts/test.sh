@@ -7,6 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/ensure.sh
 
 ensure_platform hexa_test
+ensure_chromium
 
 # Defaults point at the local services started above; set them to use others.
 # TEST_DATABASE_URL is a superuser: the harness provisions the services' test roles
@@ -16,4 +17,8 @@ export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 pnpm contract:check
 pnpm typecheck
+# The console: its own typecheck (vue-tsc for the single-file components), then the build that
+# the gateway serves and the browser tests open.
+pnpm --filter @hexa/console typecheck
+pnpm console:build
 pnpm test:jest "$@"

@@ -196,6 +196,16 @@ ensure_docker() {
   _hexa_wait_for "Docker engine" 60 _hexa_docker_up
 }
 
+# The console's browser tests drive Debian's Chromium through playwright-core (which cannot
+# download a browser here). HEXA_CHROMIUM names another binary; the tests read the same variable.
+ensure_chromium() {
+  local binary=${HEXA_CHROMIUM:-/usr/bin/chromium}
+  if [[ ! -x $binary ]]; then
+    [[ $binary == /usr/bin/chromium ]] || { hexa_die "HEXA_CHROMIUM=$binary is not an executable"; return 1; }
+    _hexa_apt_install chromium
+  fi
+}
+
 # What both `npm start` and `npm test` need before any code runs.
 ensure_platform() {
   local database=${1:?usage: ensure_platform DATABASE}

@@ -1,4 +1,5 @@
-import { createRouter, createWebHistory, type RouteLocationNormalized, type Router } from 'vue-router';
+import { createRouter, createWebHistory, type Router } from 'vue-router';
+import { safeNext } from './navigation';
 import { useAuthStore } from './stores/auth';
 
 declare module 'vue-router' {
@@ -39,7 +40,7 @@ export function createConsoleRouter(): Router {
     const auth = useAuthStore();
     // On a fresh load the refresh cookie may still hold a session: try it once before deciding.
     await auth.restore();
-    if (to.meta.public) return to.name === 'login' && auth.signedIn ? safeNext(to) : true;
+    if (to.meta.public) return to.name === 'login' && auth.signedIn ? safeNext(to.query) : true;
     if (!auth.signedIn) return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
     return true;
   });
@@ -47,10 +48,4 @@ export function createConsoleRouter(): Router {
     document.title = to.meta.title ? `${to.meta.title} · Hexa` : 'Hexa';
   });
   return router;
-}
-
-/** Only a path of this console: `next=//evil.example` or `next=https://…` must not send a person elsewhere after sign-in. */
-export function safeNext(route: Pick<RouteLocationNormalized, 'query'>): string {
-  const next = route.query.next;
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }

@@ -111,7 +111,7 @@ export const useWorkspacesStore = defineStore('workspaces', () => {
    * Follows a workspace until its database is no longer provisioning; calls
    * `onChange` with each answer. Returns a function that stops following.
    */
-  function followStatus(slug: string, onChange: (workspace: Workspace) => void): () => void {
+  function followStatus(slug: string, onChange: (workspace: Workspace) => void, intervalMs = statusPollIntervalMs): () => void {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
@@ -119,9 +119,9 @@ export const useWorkspacesStore = defineStore('workspaces', () => {
       const workspace = await reload(slug).catch(() => null);
       if (stopped) return;
       if (workspace) onChange(workspace);
-      if (!workspace || workspace.status === 'provisioning') timer = setTimeout(tick, statusPollIntervalMs);
+      if (!workspace || workspace.status === 'provisioning') timer = setTimeout(tick, intervalMs);
     };
-    timer = setTimeout(tick, statusPollIntervalMs);
+    timer = setTimeout(tick, intervalMs);
     return () => {
       stopped = true;
       clearTimeout(timer);
