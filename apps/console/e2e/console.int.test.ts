@@ -10,6 +10,9 @@ import { collectPageErrors, launchChromium, screenshot } from './browser.js';
  * part of the backend is faked; the only shortcut is granting a Viewer role
  * in membership's table, until invitations (issue 10) give the console a way.
  */
+/** Each test takes under 10 s alone; the ceiling leaves room for the rest of the suite sharing two cores. */
+const browserTestTimeoutMs = 60_000;
+
 describe('the console in a browser', () => {
   let stack: Stack;
   let baseUrl: string;
@@ -36,7 +39,7 @@ describe('the console in a browser', () => {
   async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
     const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     return { context, page, errors: collectPageErrors(page) };
   }
 
@@ -147,7 +150,7 @@ describe('the console in a browser', () => {
       // document): a report, not a run — `__hacked` stayed undefined and no handler reached the page.
       expect(errors.filter((error) => !/Executing inline event handler violates/.test(error))).toEqual([]);
       await context.close();
-    });
+    }, browserTestTimeoutMs);
   });
 
   describe('when a Viewer opens a workspace', () => {
@@ -177,6 +180,13 @@ describe('the console in a browser', () => {
       await expect(page.getByRole('button', { name: 'Create workspace' }).count()).resolves.toBe(0);
       await screenshot(page, 'viewer');
 
+      // A narrow window: one column, the selector and the navigation still there.
+      await page.keyboard.press('Escape');
+      await page.setViewportSize({ width: 390, height: 800 });
+      await expect(selector(page).isVisible()).resolves.toBe(true);
+      await expect(nav.getByRole('link', { name: 'Home' }).isVisible()).resolves.toBe(true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+
       // A typed URL does not open the settings either.
       await page.goto('/w/beta-lab/settings');
       await page.getByText("Only the workspace's Admins see its settings.").waitFor();
@@ -186,6 +196,6 @@ describe('the console in a browser', () => {
 
       expect(errors.filter((error) => !/status of 404/.test(error))).toEqual([]);
       await context.close();
-    });
+    }, browserTestTimeoutMs);
   });
 });
