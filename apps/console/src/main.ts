@@ -18,7 +18,8 @@ installApi(
     onSessionEnded: () => {
       useAuthStore(pinia).sessionEnded();
       const here = router.currentRoute.value;
-      if (!here.meta.public) void router.push({ name: 'login', query: { next: here.fullPath } });
+      // A full load, as on sign-out: nothing of the ended session stays in memory.
+      if (!here.meta.public) window.location.assign(router.resolve({ name: 'login', query: { next: here.fullPath } }).href);
     },
   }),
 );

@@ -47,6 +47,9 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
   const index = resolve(root, 'index.html');
   if (!existsSync(index)) app.log.warn({ root }, 'console build not found: / answers 503 until it is built');
 
+  const config = app.initialConfig as { maxParamLength?: number; routerOptions?: { maxParamLength?: number } };
+  const maxParamLength = config.routerOptions?.maxParamLength ?? config.maxParamLength ?? 100;
+
   // Its own scope: @fastify/swagger-ui registers @fastify/static too, and reply decorators may not clash.
   await app.register(async (scope) => {
     await scope.register(fastifyStatic, { root, serve: false });
@@ -61,7 +64,10 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
     scope.get('/*', { schema: { hide: true } }, async (request, reply) => {
       const path = `/${(request.params as { '*': string })['*']}`;
       if (path === options.apiPrefix || path.startsWith(`${options.apiPrefix}/`)) {
-        throw httpError('route_not_found', `No operation ${request.method} ${request.url.split('?')[0]}.`);
+        const rawPath = request.url.split('?')[0] ?? '';
+        // The router falls back to this wildcard when a path parameter is longer than it allows: answer as it would have.
+        if (rawPath.split('/').some((segment) => segment.length > maxParamLength)) throw httpError('uri_too_long', 'A part of the path is longer than any valid value.');
+        throw httpError('route_not_found', `No operation ${request.method} ${rawPath}.`);
       }
       const file = await buildFile(root, path);
       if (file) {

@@ -80,6 +80,14 @@ describe('the console served by the gateway', () => {
     });
   });
 
+  describe('when an API path has a part longer than any parameter may be', () => {
+    it('answers 414 uri_too_long, as the router does without the console', async () => {
+      const response = await app.inject({ url: `/api/workspaces/${'a'.repeat(10_000)}` });
+      expect(response.statusCode).toBe(414);
+      expect(response.json().code).toBe('uri_too_long');
+    });
+  });
+
   describe('when a path tries to leave the build or reach a dotfile', () => {
     it('answers the console page, never the file', async () => {
       for (const url of ['/.env', '/../package.json', '/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2fpackage.json']) {

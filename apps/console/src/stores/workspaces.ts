@@ -152,15 +152,5 @@ export const useWorkspacesStore = defineStore('workspaces', () => {
     return user ? (storage()?.getItem(lastWorkspaceKey(user.id)) ?? null) : null;
   }
 
-  function $reset(): void {
-    items.value = [];
-    totalItems.value = 0;
-    query.value = '';
-    current.value = null;
-    adminSomewhere.value = false;
-    error.value = null;
-    currentError.value = null;
-  }
-
-  return { items, totalItems, query, loading, error, current, currentLoading, currentError, canCreate, adminSomewhere, search, open, reload, create, followStatus, lastUsedSlug, $reset };
+  return { items, totalItems, query, loading, error, current, currentLoading, currentError, canCreate, adminSomewhere, search, open, reload, create, followStatus, lastUsedSlug };
 });
