@@ -8,6 +8,7 @@ source scripts/lib/ensure.sh
 
 ensure_platform hexa_test
 ensure_faults_cluster
+ensure_chromium
 
 # Defaults point at the local services started above; set them to use others.
 # TEST_DATABASE_URL is a superuser: the harness provisions the services' test roles
@@ -17,4 +18,8 @@ export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 pnpm contract:check
 pnpm typecheck
+# The console: its own typecheck (vue-tsc for the single-file components), then the build that
+# the gateway serves and the browser tests open.
+pnpm --filter @hexa/console typecheck
+pnpm console:build
 pnpm test:jest "$@"

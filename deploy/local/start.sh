@@ -7,5 +7,7 @@ source scripts/lib/ensure.sh
 
 ensure_platform hexa
 ensure_docker
+# The gateway serves the console from its build (apps/console/dist).
+pnpm console:build
 
 exec pnpm exec tsx deploy/local/run.ts

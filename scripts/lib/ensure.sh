@@ -217,6 +217,16 @@ ensure_faults_cluster() {
   export TEST_FAULTS_CLUSTER="$version $HEXA_FAULTS_CLUSTER"
 }
 
+# The console's browser tests drive Debian's Chromium through playwright-core (which cannot
+# download a browser here). HEXA_CHROMIUM names another binary; the tests read the same variable.
+ensure_chromium() {
+  local binary=${HEXA_CHROMIUM:-/usr/bin/chromium}
+  if [[ ! -x $binary ]]; then
+    [[ $binary == /usr/bin/chromium ]] || { hexa_die "HEXA_CHROMIUM=$binary is not an executable"; return 1; }
+    _hexa_apt_install chromium
+  fi
+}
+
 # What both `npm start` and `npm test` need before any code runs.
 ensure_platform() {
   local database=${1:?usage: ensure_platform DATABASE}

@@ -8,6 +8,7 @@ import { createHttpApp, createInternalTokens, createServiceClient, httpError, pi
 import { AccessCache } from './access-cache.js';
 import { registerAccessTokens } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
+import { registerConsole } from './console.js';
 import { registerUpstream } from './proxy.js';
 import { registerRateLimits } from './rate-limits.js';
 
@@ -71,6 +72,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   await app.register(swagger, { mode: 'static', specification: { document: served as never } });
   await app.register(swaggerUi, { routePrefix: `${apiPrefix}/docs` });
   app.get(`${apiPrefix}/openapi.json`, { schema: { hide: true } }, async () => served);
+  await registerConsole(app, { root: config.HEXA_CONSOLE_DIR, apiPrefix });
 
   const tokens = createInternalTokens({ service: 'gateway', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { commonConfig, int, loadConfig, str, type ConfigField, type ConfigOf } from '@hexa/kit';
 
 /** proxy-addr's names for whole ranges, which Fastify's `trustProxy` accepts beside addresses and CIDRs. */
@@ -34,6 +35,9 @@ function trustProxy(description: string): ConfigField<boolean | string> {
   };
 }
 
+/** The console's build in this repository (`pnpm console:build` writes it). */
+const defaultConsoleDir = fileURLToPath(new URL('../../../apps/console/dist', import.meta.url));
+
 export const gatewayConfigSpec = {
   ...commonConfig,
   PORT: int('HTTP port of the gateway (the platform URL)', { default: 8080, min: 0, max: 65535 }),
@@ -51,6 +55,7 @@ export const gatewayConfigSpec = {
   PERSONAL_ACCESS_TOKEN_CACHE_TTL_MS: int('how long a resolved personal access token is cached (a revocation drops it at once)', { default: 30_000, min: 0, max: 600_000 }),
   LOGIN_RATE_LIMIT_PER_MINUTE: int('sign-in attempts allowed per client address per minute', { default: 30, min: 1, max: 100_000 }),
   REFRESH_RATE_LIMIT_PER_MINUTE: int('session refreshes allowed per client address per minute', { default: 120, min: 1, max: 100_000 }),
+  HEXA_CONSOLE_DIR: str('the web console\'s build folder, served at / (a relative path is taken from the working directory)', { default: defaultConsoleDir, minLength: 1 }),
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

@@ -1,0 +1,17 @@
+import { safeNext } from './navigation';
+
+describe('where sign-in leads', () => {
+  describe('when next is a path of the console', () => {
+    it('goes there', () => {
+      expect(safeNext({ next: '/w/malaria-bf/settings' })).toBe('/w/malaria-bf/settings');
+    });
+  });
+
+  describe('when next points elsewhere', () => {
+    it('goes to the start page instead', () => {
+      for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '']) expect(safeNext({ next })).toBe('/');
+      expect(safeNext({})).toBe('/');
+      expect(safeNext({ next: ['/a', '/b'] })).toBe('/');
+    });
+  });
+});

@@ -1,0 +1,51 @@
+import { createRouter, createWebHistory, type Router } from 'vue-router';
+import { safeNext } from './navigation';
+import { useAuthStore } from './stores/auth';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without signing in. */
+    public?: boolean;
+    /** The page's title, for the document and screen readers. */
+    title?: string;
+  }
+}
+
+/**
+ * The console's pages. Workspace pages live under `/w/:slug`; each later
+ * page (members, database, audit, pipelines) is one more child route and one
+ * more entry of the workspace navigation (components/WorkspaceNav.vue).
+ */
+export function createConsoleRouter(): Router {
+  const router = createRouter({
+    history: createWebHistory(),
+    routes: [
+      { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: 'Sign in' } },
+      { path: '/', name: 'start', component: () => import('./views/StartView.vue'), meta: { title: 'Workspaces' } },
+      {
+        path: '/w/:slug',
+        component: () => import('./views/WorkspaceLayout.vue'),
+        props: true,
+        children: [
+          { path: '', name: 'workspace-home', component: () => import('./views/WorkspaceHomeView.vue'), meta: { title: 'Home' } },
+          { path: 'settings', name: 'workspace-settings', component: () => import('./views/WorkspaceSettingsView.vue'), meta: { title: 'Settings' } },
+        ],
+      },
+      { path: '/account/tokens', name: 'tokens', component: () => import('./views/TokensView.vue'), meta: { title: 'Personal access tokens' } },
+      { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: 'Not found' } },
+    ],
+  });
+
+  router.beforeEach(async (to) => {
+    const auth = useAuthStore();
+    // On a fresh load the refresh cookie may still hold a session: try it once before deciding.
+    await auth.restore();
+    if (to.meta.public) return to.name === 'login' && auth.signedIn ? safeNext(to.query) : true;
+    if (!auth.signedIn) return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
+    return true;
+  });
+  router.afterEach((to) => {
+    document.title = to.meta.title ? `${to.meta.title} · Hexa` : 'Hexa';
+  });
+  return router;
+}
