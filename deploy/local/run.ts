@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger, RestartProcess } from 'concurrently';
 import { backendServiceNames, serviceNames, serviceRegistry, serviceUrlSetting, type ServiceName } from '@hexa/contract';
+import { build, bundles } from '../../scripts/build.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // A second instance on one machine (the fault tests run one) keeps its own state, roles, ports and Redis keys.
@@ -169,14 +170,12 @@ const commonEnv: NodeJS.ProcessEnv = {
 const withKey = (service: ServiceName, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HEXA_SERVICE_KEY_FILE: servicePrivateKeyFile(service), ...env });
 const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => (serviceRegistry[service].database ? { DATABASE_URL: databaseUrlOf(service) } : {});
 
-/** Every long-running process: each service's server, and its worker where it has one. */
-const processes = serviceNames.flatMap((service) => {
+/** Every long-running process — each service's server, and its worker where it has one — as a compiled bundle. */
+const processes = bundles().map((bundle) => {
+  const service = bundle.name.replace(/-worker$/, '') as ServiceName;
   const env = withKey(service, withDatabase(service));
-  const port = service === 'gateway' ? { PORT: gatewayPort, HOST: gatewayHost } : { PORT: String(portOf(service)) };
-  return [
-    { name: service, file: `services/${service}/src/server.ts`, env: { ...env, ...port } },
-    ...(serviceRegistry[service].worker ? [{ name: `${service}-worker`, file: `services/${service}/src/worker.ts`, env }] : []),
-  ];
+  const port = bundle.name === service ? (service === 'gateway' ? { PORT: gatewayPort, HOST: gatewayHost } : { PORT: String(portOf(service)) }) : {};
+  return { name: bundle.name, file: bundle.outfile, env: { ...env, ...port } };
 });
 const nameWidth = Math.max(...processes.map((entry) => entry.name.length));
 
@@ -190,14 +189,15 @@ let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => (stopping = true));
 
 /**
- * Runs a TypeScript file with the tsx loader: one node process (no pnpm or
- * shell in between), in a process group of its own, so that Ctrl-C in a
+ * Runs a file in one node process (no pnpm or shell in between), in a process group of its own, so that Ctrl-C in a
  * terminal reaches only this supervisor, which then signals each child once.
  * (A child that got the terminal's SIGINT and then ours would take the second
  * as "exit now" and skip its graceful close.)
  */
 function launch(file: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; cwd?: string }): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
+  // TypeScript (one-off steps) through the tsx loader; the compiled bundles of the long-running processes as they are.
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : ['--enable-source-maps'];
+  return spawn(process.execPath, [...nodeArgs, ...loader, file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
 }
 
 /**
@@ -320,6 +320,9 @@ try {
   process.exit(1);
 }
 
+if (stopping) process.exit(0);
+log('compiling the services (scripts/build.ts)');
+await build();
 if (stopping) process.exit(0);
 const supervised = supervise().then(
   () => process.exit(0),

@@ -30,7 +30,7 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     for (let batch = 0; batch < workspaceCount / 10; batch += 1) {
       slugs.push(...(await Promise.all(Array.from({ length: 10 }, (_, index) => create(batch * 10 + index)))));
       if (batch === 1 || batch === 3) await flushRedisPrefix(platform.prefix);
-      if (batch === 2) process.kill(platform.processes().get('services/membership/src/worker.ts')!, 'SIGKILL');
+      if (batch === 2) process.kill(platform.processes().get('services/membership/dist/worker.mjs')!, 'SIGKILL');
       await sleep(300);
     }
     expect(new Set(slugs).size).toBe(workspaceCount);
@@ -57,6 +57,6 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     // The databases queue has no consumer until the databases service lands: its jobs are all delivered and waiting.
     const undelivered = await platform.query(`select job_id from workspaces.outbox where queue = 'databases' and published_at is null`);
     expect(undelivered).toEqual([]);
-    expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/src\/worker\.ts restarted/);
+    expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/dist\/worker\.mjs restarted/);
   }, 180_000);
 });

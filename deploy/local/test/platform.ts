@@ -29,7 +29,7 @@ export interface Platform {
   ports: Record<string, number>;
   supervisor: ChildProcess;
   output(): string;
-  /** The pid of each running process of this platform, by file (`services/membership/src/worker.ts`). */
+  /** The pid of each running process of this platform, by file (`services/membership/dist/worker.mjs`). */
   processes(): Map<string, number>;
   query<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
   /** Signs in as the organization owner; returns an access token. */
@@ -46,7 +46,7 @@ function processesOf(prefix: string): Map<string, number> {
     try {
       const environment = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
       if (!environment.includes(`HEXA_QUEUE_PREFIX=${prefix}`)) continue;
-      const file = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').find((part) => /^services\/\w+\/src\/(server|worker)\.ts$/.test(part));
+      const file = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').find((part) => /^services\/\w+\/dist\/(server|worker)\.mjs$/.test(part));
       if (file) found.set(file, Number(entry));
     } catch {
       // gone meanwhile, or not ours to read

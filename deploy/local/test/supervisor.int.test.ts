@@ -33,11 +33,11 @@ async function restarted(file: string, before: number): Promise<number> {
 describe('when npm start runs the platform', () => {
   it('runs every server and worker of the service registry', () => {
     expect([...platform.processes().keys()].sort()).toEqual([
-      'services/gateway/src/server.ts',
-      'services/membership/src/server.ts',
-      'services/membership/src/worker.ts',
-      'services/workspaces/src/server.ts',
-      'services/workspaces/src/worker.ts',
+      'services/gateway/dist/server.mjs',
+      'services/membership/dist/server.mjs',
+      'services/membership/dist/worker.mjs',
+      'services/workspaces/dist/server.mjs',
+      'services/workspaces/dist/worker.mjs',
     ]);
   });
 });
@@ -45,11 +45,11 @@ describe('when npm start runs the platform', () => {
 describe('when a worker is killed with SIGKILL', () => {
   it('logs it, starts it again, and only it', async () => {
     const before = platform.processes();
-    const worker = 'services/membership/src/worker.ts';
+    const worker = 'services/membership/dist/worker.mjs';
     process.kill(before.get(worker)!, 'SIGKILL');
     await restarted(worker, before.get(worker)!);
-    expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/src\/worker\.ts exited with code SIGKILL/);
-    expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/src\/worker\.ts restarted/);
+    expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/dist\/worker\.mjs exited with code SIGKILL/);
+    expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/dist\/worker\.mjs restarted/);
     for (const [file, pid] of before) if (file !== worker) expect(platform.processes().get(file)).toBe(pid);
   }, 60_000);
 });
@@ -57,7 +57,7 @@ describe('when a worker is killed with SIGKILL', () => {
 describe('when a server dies', () => {
   it('starts it again and the platform serves as before', async () => {
     const before = platform.processes();
-    const server = 'services/workspaces/src/server.ts';
+    const server = 'services/workspaces/dist/server.mjs';
     process.kill(before.get(server)!, 'SIGKILL');
     await restarted(server, before.get(server)!);
     const token = await platform.login();

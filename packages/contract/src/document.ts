@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { permissionMatrix, type Permission } from './permissions.js';
 import { serviceNames, type ServiceName } from './services.js';
@@ -38,11 +39,12 @@ export interface ContractOperation {
   };
 }
 
-const documentUrl = new URL('../openapi.yaml', import.meta.url);
+// Found through the package, not next to this file: a service's bundle (npm start) holds this code elsewhere.
+const documentPath = createRequire(import.meta.url).resolve('@hexa/contract/openapi.yaml');
 
 /** The raw OpenAPI 3.1 document, as written in `openapi.yaml`. */
 export function loadDocument(): Record<string, unknown> {
-  return parse(readFileSync(documentUrl, 'utf8')) as Record<string, unknown>;
+  return parse(readFileSync(documentPath, 'utf8')) as Record<string, unknown>;
 }
 
 /** Replaces every local `$ref` with what it points to (the document has no cycles). */
