@@ -88,6 +88,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     routePrefix: apiPrefix,
     limits: [
       { operationId: 'login', perMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE },
+      { operationId: 'register', perMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE },
       { operationId: 'refreshSession', perMinute: config.REFRESH_RATE_LIMIT_PER_MINUTE },
     ],
   });
