@@ -112,8 +112,10 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     const access = await resolveAccess(userId, addressed);
     const caller: UserCaller = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
     if (addressed) {
-      if (access.workspaceRole) caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };
-      else if (actsAsAdminEverywhere(access.organizationRole)) caller.workspace = { slug: addressed, role: 'ADMIN', source: 'organization' };
+      // Organization Owners and Admins act as Admin everywhere, also where a membership gives them less.
+      if (access.workspaceRole === 'ADMIN' || (access.workspaceRole && !actsAsAdminEverywhere(access.organizationRole))) {
+        caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };
+      } else if (actsAsAdminEverywhere(access.organizationRole)) caller.workspace = { slug: addressed, role: 'ADMIN', source: 'organization' };
       // Unknown and not-yours look the same from outside.
       else throw httpError('workspace_not_found');
     }
