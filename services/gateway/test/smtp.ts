@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { eventually } from '@hexa/testing';
@@ -14,13 +14,33 @@ export interface SmtpListener {
   close(): Promise<void>;
 }
 
-/** Starts the listener on `port` (0: any free one). No TLS and no login: a relay on the loopback. */
-export async function startSmtp(port = 0): Promise<SmtpListener> {
+/** A port nothing listens on now: where an SMTP server that is down would be. */
+export async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts the listener on `port` (0: any free one). No TLS and no login: a
+ * relay on the loopback. `refuses` names recipients it answers 550 for, as a
+ * server does for a mailbox that does not exist.
+ */
+export async function startSmtp(port = 0, options: { refuses?: (address: string) => boolean } = {}): Promise<SmtpListener> {
   const messages: ParsedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (options.refuses?.(address.address)) {
+        callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+        return;
+      }
+      callback();
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((parsed) => {

@@ -1,5 +1,5 @@
-import pino from 'pino';
-import { createDatabase, createRedis, createWorker } from '@hexa/kit';
+import pino, { type DestinationStream } from 'pino';
+import { createDatabase, createRedis, createWorker, loggerOptions } from '@hexa/kit';
 import { testRedisUrl, testRoleUrl } from '@hexa/testing';
 import { createMembershipWorker, type MembershipDatabase, type MembershipWorker } from '@hexa/membership';
 import { createAuditService, createMemberRolesService, createProvisioningService, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
@@ -18,12 +18,14 @@ export interface Workers {
  * (its outbox relay, the membership queue with invitation e-mails, the
  * sweeps) and the workspaces queue's consumer (audit entries,
  * membership.changed into the replica of roles). Each connects as its
- * service's own database role.
+ * service's own database role. `log` receives membership's worker log at its
+ * most talkative level.
  */
-export async function startWorkers(stack: Stack, settings: Partial<Stack['membershipConfig']> = {}): Promise<Workers> {
+export async function startWorkers(stack: Stack, settings: Partial<Stack['membershipConfig']> = {}, options: { log?: DestinationStream } = {}): Promise<Workers> {
   const config = { ...stack.membershipConfig, OUTBOX_RELAY_INTERVAL_MS: relayIntervalMs, ...settings };
   const membershipDb = createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema: stack.schemas.membership });
-  const membership = createMembershipWorker({ config, db: membershipDb, log: pino({ level: 'silent' }) });
+  const log = options.log ? pino(loggerOptions('membership-worker', 'trace'), options.log) : pino({ level: 'silent' });
+  const membership = createMembershipWorker({ config, db: membershipDb, log });
   const workspacesDb = createDatabase<WorkspacesDatabase>({ url: testRoleUrl('workspaces'), schema: stack.schemas.workspaces });
   const connection = createRedis(testRedisUrl, 'worker');
   const workspaces = createWorker(
