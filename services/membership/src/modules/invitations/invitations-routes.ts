@@ -1,6 +1,6 @@
 import { requireUser, type OperationHandlers } from '@hexa/kit';
 import { refreshTokenPlacement, sessionDelivery } from '../auth/auth-routes.js';
-import { pageOf, paging } from '../members/members-routes.js';
+import { pageOf, paging } from '../paging-fns.js';
 import type { InvitationResponsesService } from './invitation-responses-service.js';
 import type { InvitationsService } from './invitations-service.js';
 

@@ -269,6 +269,12 @@ export function createInvitationsService(deps: InvitationsServiceDeps) {
         return markExpired(trx, due.map((row) => row.id));
       });
     },
+
+    /** Forgets sends older than the daily budget's window (it never counts them again). */
+    async pruneSendLog(): Promise<number> {
+      const result = await db.deleteFrom('invitation_sends').where('sent_at', '<', sql<Date>`now() - interval '2 days'`).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 
   async function markExpired(trx: Transaction<MembershipDatabase>, ids: string[]): Promise<number> {

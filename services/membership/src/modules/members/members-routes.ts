@@ -1,16 +1,8 @@
 import { requireUser, type OperationHandlers } from '@hexa/kit';
+import { pageOf, paging } from '../paging-fns.js';
 import type { MembersService } from './members-service.js';
 
 type MembersHandlers = Pick<OperationHandlers<'membership'>, 'listMembers' | 'changeMemberRole' | 'removeMember' | 'leaveWorkspace'>;
-
-/** Defaults of the contract's paging parameters (the validator fills them in; the types cannot know). */
-export function paging(query: { page?: number; perPage?: number }): { page: number; perPage: number } {
-  return { page: query.page ?? 1, perPage: query.perPage ?? 50 };
-}
-
-export function pageOf<T>(items: T[], total: number, paged: { page: number; perPage: number }) {
-  return { items, page: paged.page, perPage: paged.perPage, totalItems: total, totalPages: Math.ceil(total / paged.perPage) };
-}
 
 export function membersHandlers(members: MembersService): MembersHandlers {
   return {
