@@ -21,13 +21,13 @@ describe('bindOperations', () => {
 
   it('refuses a handler for an operation the contract does not give the service', () => {
     const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
-    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok, deleteEverything: ok } as unknown as OperationHandlers<'workspaces'>;
+    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok, describeWorkspace: ok, deleteEverything: ok } as unknown as OperationHandlers<'workspaces'>;
     expect(() => bindOperations(app, { service: 'workspaces', tokens, idempotency, handlers })).toThrow('workspaces: handlers for operations not in the contract: deleteEverything');
   });
 
   it('registers every operation of the service with a handler for each', async () => {
     const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
-    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok } as unknown as OperationHandlers<'workspaces'>;
+    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok, describeWorkspace: ok } as unknown as OperationHandlers<'workspaces'>;
     bindOperations(app, { service: 'workspaces', tokens, idempotency, handlers });
     await app.ready();
     expect(app.hasRoute({ method: 'GET', url: '/workspaces/:slug' })).toBe(true);
@@ -43,7 +43,7 @@ describe('bindOperations', () => {
 describe('when a service has creating operations but no idempotency store', () => {
   it('refuses to boot', () => {
     const app = createHttpApp({ service: 'workspaces', logLevel: 'silent' });
-    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok } as unknown as OperationHandlers<'workspaces'>;
+    const handlers = { createWorkspace: ok, listWorkspaces: ok, getWorkspace: ok, listCountries: ok, describeWorkspace: ok } as unknown as OperationHandlers<'workspaces'>;
     expect(() => bindOperations(app, { service: 'workspaces', tokens, handlers })).toThrow('workspaces: creating operations need an idempotency store');
   });
 });

@@ -90,6 +90,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     routePrefix: apiPrefix,
     limits: [
       { operationId: 'login', perMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE },
+      { operationId: 'register', perMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE },
       { operationId: 'refreshSession', perMinute: config.REFRESH_RATE_LIMIT_PER_MINUTE },
     ],
   });
@@ -113,8 +114,10 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     const access = await resolveAccess(userId, addressed);
     const caller: UserCaller = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
     if (addressed) {
-      if (access.workspaceRole) caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };
-      else if (actsAsAdminEverywhere(access.organizationRole)) caller.workspace = { slug: addressed, role: 'ADMIN', source: 'organization' };
+      // Organization Owners and Admins act as Admin everywhere, also where a membership gives them less.
+      if (access.workspaceRole === 'ADMIN' || (access.workspaceRole && !actsAsAdminEverywhere(access.organizationRole))) {
+        caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };
+      } else if (actsAsAdminEverywhere(access.organizationRole)) caller.workspace = { slug: addressed, role: 'ADMIN', source: 'organization' };
       // Unknown and not-yours look the same from outside.
       else throw httpError('workspace_not_found');
     }

@@ -11,7 +11,8 @@ export interface AddressLimit {
 }
 
 /**
- * Per-address limits on the operations a guesser hammers (sign-in, refresh),
+ * Per-address limits on the operations a guesser hammers (sign-in, registration
+ * with an invitation token, refresh),
  * with @fastify/rate-limit. The address is `request.ip`, which follows the
  * gateway's `trustProxy` setting (the real client behind a load balancer).
  * Counters live in Redis so that every gateway replica shares them; when

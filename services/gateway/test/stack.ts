@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
 import { createServiceSchema, dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
-import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
+import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipConfig, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
@@ -31,6 +32,8 @@ export interface Stack {
   membership: FastifyInstance;
   workspaces: FastifyInstance;
   schemas: { membership: string; workspaces: string };
+  /** Membership's configuration: what its worker runs with (tests start workers themselves). */
+  membershipConfig: MembershipConfig;
   queuePrefix: string;
   keys: { privateKey: string; publicKey: string };
   urls: { membership: string; workspaces: string };
@@ -48,6 +51,15 @@ export interface Stack {
   /** Creates a user through the gateway as the owner; returns the new user's access token and id. */
   createUser(email: string, organizationRole: 'OWNER' | 'ADMIN' | 'MEMBER'): Promise<{ token: string; id: string }>;
   close(): Promise<void>;
+}
+
+/** A port nothing listens on now: each service is called by the other, so one must know the other's port before either listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /**
@@ -77,9 +89,12 @@ export async function startStack(
       received.push({ service, method: request.method, url: request.raw.url ?? '', route: request.routeOptions.url, headers: request.headers });
     });
 
+  // Membership asks workspaces about a workspace when it invites; workspaces asks membership to grant creators.
+  const workspacesPort = await freePort();
   const membershipConfig = loadMembershipConfig({
     ...common,
     ...serviceKeyEnv('membership'),
+    WORKSPACES_URL: `http://127.0.0.1:${workspacesPort}`,
     DATABASE_URL: databases.membership.url,
     DATABASE_SCHEMA: schemas.membership,
     HEXA_JWT_PRIVATE_KEY: keys.privateKey,
@@ -103,7 +118,7 @@ export async function startStack(
   await migrateToLatest(workspacesDb, schemas.workspaces, workspacesMigrations);
   const workspaces = await buildWorkspacesApp({ config: workspacesConfig, db: workspacesDb, redis: createRedis(workspacesRedisUrl) });
   record('workspaces', workspaces);
-  const workspacesUrl = await workspaces.listen({ host: '127.0.0.1', port: 0 });
+  const workspacesUrl = await workspaces.listen({ host: '127.0.0.1', port: workspacesPort });
 
   const extraGateways: FastifyInstance[] = [];
   const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {
@@ -142,6 +157,7 @@ export async function startStack(
     membership,
     workspaces,
     schemas,
+    membershipConfig,
     queuePrefix,
     keys,
     urls: { membership: membershipUrl, workspaces: workspacesUrl },

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { JobPayload, WorkspaceRole } from '@hexa/contract';
-import { createDatabase, createQueue, createRedis, createWorker } from '@hexa/kit';
+import pino from 'pino';
+import { createDatabase, createQueue, createRedis } from '@hexa/kit';
 import { eventually, flushRedisPrefix, query } from '@hexa/testing';
-import { createMembershipsService, createUsersService, membershipProcessors, type MembershipDatabase } from '../src/index.js';
+import { createMembershipWorker, createMembershipsService, createUsersService, type MembershipDatabase, type MembershipWorker } from '../src/index.js';
 import { startMembership, type MembershipHarness } from './harness.js';
 
 let harness: MembershipHarness;
 let db: Kysely<MembershipDatabase>;
 let serviceRedis: Redis;
-let workerConnection: Redis;
 let queueConnection: Redis;
-let worker: ReturnType<typeof createWorker>;
+let worker: MembershipWorker;
 let queue: ReturnType<typeof createQueue>;
 
 type WorkspaceCreated = JobPayload<'membership', 'workspace.created'>;
@@ -24,19 +24,14 @@ beforeAll(async () => {
   const prefix = harness.config.HEXA_QUEUE_PREFIX;
   db = createDatabase<MembershipDatabase>({ url: harness.config.DATABASE_URL, schema: harness.schema });
   serviceRedis = createRedis(harness.config.REDIS_URL);
-  workerConnection = createRedis(harness.config.REDIS_URL, 'worker');
   queueConnection = createRedis(harness.config.REDIS_URL);
-  worker = createWorker('membership', membershipProcessors(createMembershipsService({ db, redis: serviceRedis, queuePrefix: prefix })), {
-    connection: workerConnection,
-    prefix,
-  });
+  worker = createMembershipWorker({ config: harness.config, db, log: pino({ level: 'silent' }) });
   queue = createQueue('membership', { connection: queueConnection, prefix });
-  await Promise.all([worker.waitUntilReady(), queue.waitUntilReady()]);
+  await Promise.all([worker.start(), queue.waitUntilReady()]);
 });
 afterAll(async () => {
   await worker.close();
   await queue.close();
-  workerConnection.disconnect();
   queueConnection.disconnect();
   serviceRedis.disconnect();
   await db.destroy();

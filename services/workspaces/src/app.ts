@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { WorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
+import { workspacesInternalHandlers } from './modules/workspaces/workspaces-internal-routes.js';
 import { workspacesHandlers } from './modules/workspaces/workspaces-routes.js';
 import { createWorkspacesService } from './modules/workspaces/workspaces-service.js';
 
@@ -33,7 +34,7 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
   const tokens = createInternalTokens({ service: 'workspaces', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
   const workspaces = createWorkspacesService({ db, membership, log: app.log });
-  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers: workspacesHandlers(workspaces) });
+  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers: { ...workspacesHandlers(workspaces), ...workspacesInternalHandlers({ db }) } });
 
   app.addHook('onClose', async () => {
     await Promise.all(Object.values(queues).map((queue) => queue.close()));

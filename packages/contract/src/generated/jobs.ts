@@ -9,6 +9,8 @@ export interface JobContract {
   };
   "membership": {
     "workspace.created": components['schemas']["WorkspaceCreatedJob"];
+    "workspace.archived": components['schemas']["WorkspaceLifecycleJob"];
+    "invitation.mail": components['schemas']["InvitationMailJob"];
   };
   "workspaces": {
     "audit.recorded": components['schemas']["AuditRecordedJob"];

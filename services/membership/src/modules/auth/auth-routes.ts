@@ -32,16 +32,26 @@ export function refreshCookieOptions(publicUrl: string): CookieSerializeOptions 
   };
 }
 
-export function authHandlers(deps: { auth: AuthService; publicUrl: string }): AuthHandlers {
-  const cookie = refreshCookieOptions(deps.publicUrl);
-
-  function deliver(reply: FastifyReply, issued: IssuedSession, placement: 'cookie' | 'body'): OperationResult<'login'> {
+/**
+ * Hands a new session to the client: the refresh token in the httpOnly cookie,
+ * or in the body for a client that is not a browser and asked for it. Sign-in
+ * and registration answer the same way.
+ */
+export function sessionDelivery(publicUrl: string) {
+  const cookie = refreshCookieOptions(publicUrl);
+  return (reply: FastifyReply, issued: IssuedSession, placement: 'cookie' | 'body'): { body: OperationResult<'login'>['body']; headers: Record<string, string> } => {
     const headers = { 'cache-control': 'no-store' };
-    if (placement === 'body') return { status: 200, body: { ...issued.session, refreshToken: issued.refreshToken }, headers };
+    if (placement === 'body') return { body: { ...issued.session, refreshToken: issued.refreshToken }, headers };
     const maxAge = Math.max(0, Math.floor((issued.refreshTokenExpiresAt.getTime() - Date.now()) / 1000));
     reply.setCookie(refreshCookieName, issued.refreshToken, { ...cookie, maxAge });
-    return { status: 200, body: issued.session, headers };
-  }
+    return { body: issued.session, headers };
+  };
+}
+
+export function authHandlers(deps: { auth: AuthService; publicUrl: string }): AuthHandlers {
+  const cookie = refreshCookieOptions(deps.publicUrl);
+  const delivery = sessionDelivery(deps.publicUrl);
+  const deliver = (reply: FastifyReply, issued: IssuedSession, placement: 'cookie' | 'body'): OperationResult<'login'> => ({ status: 200, ...delivery(reply, issued, placement) });
 
   return {
     login: async ({ body, request, reply }) => {

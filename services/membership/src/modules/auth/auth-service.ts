@@ -53,6 +53,16 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
+  /** A new sign-in: a new refresh-token family with its absolute end, and its first tokens. */
+  async function openSession(user: UserRow): Promise<IssuedSession> {
+    const family = await db
+      .insertInto('refresh_families')
+      .values({ user_id: user.id, expires_at: sql`now() + make_interval(days => ${deps.refreshTokenTtlDays})`, revoked_at: null })
+      .returning(['id', 'expires_at'])
+      .executeTakeFirstOrThrow();
+    return issueSession(user, { id: family.id, expiresAt: family.expires_at });
+  }
+
   async function revokeFamily(familyId: string): Promise<void> {
     await db.updateTable('refresh_families').set({ revoked_at: sql`now()` }).where('id', '=', familyId).where('revoked_at', 'is', null).execute();
   }
@@ -68,13 +78,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       const user = await findUserByEmail(db, input.email);
       if (!(await deps.verifyPassword(user?.password_hash, input.password)) || !user) throw httpError('invalid_credentials');
       await deps.limiter.clear(key);
-      const family = await db
-        .insertInto('refresh_families')
-        .values({ user_id: user.id, expires_at: sql`now() + make_interval(days => ${deps.refreshTokenTtlDays})`, revoked_at: null })
-        .returning(['id', 'expires_at'])
-        .executeTakeFirstOrThrow();
-      return issueSession(user, { id: family.id, expiresAt: family.expires_at });
+      return openSession(user);
     },
+
+    /** Signs in a user whose identity was proven another way (an account just created with an invitation token). */
+    openSession,
 
     /**
      * Rotates a refresh token. Each works once; presented again within the

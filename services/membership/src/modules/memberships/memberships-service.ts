@@ -1,10 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { Schemas, WorkspaceRole } from '@hexa/contract';
-import { httpError, processOnce, type JobKey } from '@hexa/kit';
+import { httpError, processOnce, recordAudit, type JobKey } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
 import { findUserById } from '../users/users-repository.js';
 import { createAccessAnnouncer } from './access-announcer.js';
+import { lockWorkspace, publishMembershipChange } from './membership-changes.js';
 
 /** What the gateway needs to know about a caller to forward a request. */
 export type Access = Schemas['Access'];
@@ -46,21 +47,33 @@ export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>;
     async grantCreatorAdmin(input: { workspaceSlug: string; workspaceId: string; userId: string }, job?: JobKey): Promise<'granted' | 'already-member'> {
       const user = await findUserById(db, input.userId);
       if (!user) throw httpError('not_found', 'No such user.');
-      const grant = async (executor: Kysely<MembershipDatabase> | Transaction<MembershipDatabase>) => {
-        const inserted = await executor
+      // The row, its membership.changed event and its audit entry commit together.
+      const grant = async (trx: Transaction<MembershipDatabase>) => {
+        await lockWorkspace(trx, input.workspaceSlug);
+        const inserted = await trx
           .insertInto('workspace_memberships')
           .values({ workspace_slug: input.workspaceSlug, workspace_id: input.workspaceId, user_id: input.userId, role: 'ADMIN' })
           .onConflict((conflict) => conflict.columns(['workspace_slug', 'user_id']).doNothing())
           .returning('user_id')
           .executeTakeFirst();
-        return inserted ? ('granted' as const) : ('already-member' as const);
+        if (!inserted) return 'already-member' as const;
+        await publishMembershipChange(trx, { workspaceId: input.workspaceId, slug: input.workspaceSlug, userId: input.userId, role: 'ADMIN' });
+        await recordAudit(trx, {
+          workspaceId: input.workspaceId,
+          workspaceSlug: input.workspaceSlug,
+          actor: { kind: 'user', userId: input.userId },
+          action: 'member.added',
+          target: input.userId,
+          after: { role: 'ADMIN', as: 'creator' },
+        });
+        return 'granted' as const;
       };
       let outcome: 'granted' | 'already-member';
       if (job) {
         const once = await processOnce(db, job, grant);
         outcome = once.duplicate ? 'already-member' : once.result;
       } else {
-        outcome = await grant(db);
+        outcome = await db.transaction().execute(grant);
       }
       // Announced after the commit, so a gateway that reloads at once sees the new role.
       if (outcome === 'granted') await announceAccessChanged(input.userId);

@@ -2,7 +2,7 @@ import { requireUser, type OperationHandlers } from '@hexa/kit';
 import { allCountries } from '../countries/countries-fns.js';
 import type { WorkspacesService } from './workspaces-service.js';
 
-export function workspacesHandlers(workspaces: WorkspacesService): OperationHandlers<'workspaces'> {
+export function workspacesHandlers(workspaces: WorkspacesService): Omit<OperationHandlers<'workspaces'>, 'describeWorkspace'> {
   return {
     createWorkspace: async ({ caller, body }) => {
       const workspace = await workspaces.create(requireUser(caller), body);
