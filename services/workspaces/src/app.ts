@@ -4,6 +4,11 @@ import type { Redis } from 'ioredis';
 import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { WorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
+import { auditHandlers } from './modules/audit/audit-routes.js';
+import { createAuditService } from './modules/audit/audit-service.js';
+import { configurationHandlers } from './modules/configuration/configuration-routes.js';
+import { createConfigurationService } from './modules/configuration/configuration-service.js';
+import { createImagePolicy } from './modules/workspaces/image-reference-fns.js';
 import { workspacesHandlers } from './modules/workspaces/workspaces-routes.js';
 import { createWorkspacesService } from './modules/workspaces/workspaces-service.js';
 
@@ -32,8 +37,14 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
   });
   const tokens = createInternalTokens({ service: 'workspaces', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
-  const workspaces = createWorkspacesService({ db, membership, log: app.log });
-  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers: workspacesHandlers(workspaces) });
+  const images = createImagePolicy({ defaultImage: config.HEXA_DEFAULT_IMAGE, allowList: config.HEXA_IMAGE_ALLOW_LIST });
+  const workspaces = createWorkspacesService({ db, membership, images, log: app.log });
+  const handlers = {
+    ...workspacesHandlers(workspaces),
+    ...configurationHandlers(createConfigurationService({ db })),
+    ...auditHandlers({ audit: createAuditService({ db }), workspaces }),
+  };
+  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers });
 
   app.addHook('onClose', async () => {
     await Promise.all(Object.values(queues).map((queue) => queue.close()));
