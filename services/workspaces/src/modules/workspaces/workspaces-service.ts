@@ -116,7 +116,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       const countries = input.countries ?? [];
       assertKnownCountries(countries);
       const name = input.name.trim();
-      const row = await createRow(caller, { name, description: input.description ?? defaultDescription(name), countries, createdBy: caller.userId });
+      const row = await createRow(caller, { name, description: input.description, countries, createdBy: caller.userId });
       let roleStatus: 'granted' | 'pending' = 'granted';
       try {
         await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } }, { timeoutMs: creatorGrantTimeoutMs });
@@ -223,12 +223,13 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
     },
   };
 
-  async function createRow(caller: UserCaller, values: { name: string; description: string; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
+  async function createRow(caller: UserCaller, values: { name: string; description: string | undefined; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
     for (let attempt = 0; attempt < slugAttempts; attempt += 1) {
       const slug = attempt === 0 ? slugify(values.name) : withRandomSuffix(slugify(values.name));
       try {
         return await db.transaction().execute(async (trx) => {
-          const row = await insertWorkspace(trx, { ...values, slug });
+          // The default page links to the workspace's own routes, so it is written once the slug is chosen.
+          const row = await insertWorkspace(trx, { ...values, slug, description: values.description ?? defaultDescription(values.name, slug) });
           await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await recordAudit(trx, { workspaceId: row.id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'workspace.created', after: settingsOf(row) });
