@@ -156,8 +156,9 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
     },
 
     /** Changes the general settings; the audit entry holds the changed fields before and after. */
-    async update(caller: UserCaller, slug: string, input: { name?: string; countries?: string[]; dockerImage?: string | null }): Promise<Schemas['Workspace']> {
+    async update(caller: UserCaller, slug: string, input: { name?: string; countries?: string[]; dockerImage?: string }): Promise<Schemas['Workspace']> {
       if (input.countries) assertKnownCountries(input.countries);
+      // An empty image means the platform default, kept as null.
       const image = input.dockerImage === undefined ? undefined : input.dockerImage === '' ? null : input.dockerImage;
       if (image) {
         const problem = images.problem(image);
