@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import { createDatabase, createRedis, createWorker } from '@hexa/kit';
 import { eventually, flushRedisPrefix, testDatabaseUrl, testRedisUrl } from '@hexa/testing';
@@ -10,7 +9,7 @@ import { workspaceWithPersonas, type Persona, type PersonaWorkspace } from './wo
 // worker's relay, kept by its consumer, read through the gateway.
 let stack: Stack;
 let workspace: PersonaWorkspace;
-let db: Kysely<WorkspacesDatabase>;
+let db: ReturnType<typeof createDatabase<WorkspacesDatabase>>;
 let connections: Redis[];
 let outbox: ReturnType<typeof createWorkspacesRelay>;
 let worker: ReturnType<typeof createWorker>;

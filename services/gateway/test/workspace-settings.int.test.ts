@@ -42,7 +42,7 @@ describe('when an Editor changes the home page', () => {
     expect(status).toBe(200);
     expect(body.description).toBe(markdown);
     expect(body.descriptionHtml).toBe(
-      '<h2>Data</h2>\n<p>See <a href="https://example.org/docs" rel="noopener noreferrer" target="_blank">the docs</a> and <a>x</a>.</p>\n<p><img src="x"></p>\n',
+      '<h2>Data</h2>\n<p>See <a href="https://example.org/docs" rel="noopener noreferrer" target="_blank">the docs</a> and [x](javascript:alert(1)).</p>\n<p><img src="x"></p>\n',
     );
     const read = await as('viewer', 'GET', '');
     expect(read.body).toMatchObject({ description: markdown, descriptionHtml: body.descriptionHtml });
@@ -231,5 +231,23 @@ describe('when an Admin archives the workspace', () => {
   it('refuses a body with a field', async () => {
     const response = await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`, { reason: 'done' });
     expect(response).toMatchObject({ status: 400, body: { errors: [{ field: 'body/reason', message: 'unknown field "reason"' }] } });
+  });
+});
+
+describe('when a home page is read', () => {
+  it('serves the rendering stored when it was written, without rendering again', async () => {
+    await as('editor', 'PUT', '/description', { markdown: '# Stored' });
+    await query(`update "${stack.schemas.workspaces}".workspaces set description_html = '<p>as stored</p>' where id = $1`, [workspace.id]);
+    expect((await as('viewer', 'GET', '')).body.descriptionHtml).toBe('<p>as stored</p>');
+  });
+
+  it('renders a page stored by an older renderer (or before renderings were stored) again, and stores the new rendering', async () => {
+    await query(`update "${stack.schemas.workspaces}".workspaces set description = '# Old <script>x</script>', description_html = '<p>stale</p>', description_html_version = 0 where id = $1`, [workspace.id]);
+    expect((await as('viewer', 'GET', '')).body.descriptionHtml).toBe('<h1>Old </h1>\n');
+    expect(await query(`select description_html, description_html_version from "${stack.schemas.workspaces}".workspaces where id = $1`, [workspace.id])).toEqual([
+      { description_html: '<h1>Old </h1>\n', description_html_version: 1 },
+    ]);
+    await query(`update "${stack.schemas.workspaces}".workspaces set description_html = null, description_html_version = null where id = $1`, [workspace.id]);
+    expect((await as('viewer', 'GET', '')).body.descriptionHtml).toBe('<h1>Old </h1>\n');
   });
 });

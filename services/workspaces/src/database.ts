@@ -12,6 +12,9 @@ export interface WorkspacesTable {
   /** The name folded for search and sorting (lower-case, no accents): `searchableName`, kept by the repository. */
   search_name: string;
   description: string;
+  /** `description` rendered and sanitised, as of `description_html_version` of the renderer (null: not yet). */
+  description_html: string | null;
+  description_html_version: number | null;
   countries: string[];
   status: WorkspaceStatus;
   status_reason: string | null;

@@ -28,6 +28,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index workspaces_active_by_name on workspaces (search_name, slug) where archived_at is null`.execute(db);
   await sql`create index workspaces_archived_by_name on workspaces (search_name, slug) where archived_at is not null`.execute(db);
 
+  // The home page rendered when it was written, and the renderer's version then: null for existing pages,
+  // which are rendered when first read.
+  await sql`alter table workspaces add column description_html text`.execute(db);
+  await sql`alter table workspaces add column description_html_version integer`.execute(db);
+
   // Null: the platform's default image.
   await sql`alter table workspaces add column docker_image text check (docker_image is null or (length(docker_image) between 1 and 255))`.execute(db);
 

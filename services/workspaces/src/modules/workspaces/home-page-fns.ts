@@ -1,14 +1,25 @@
 import { decodeHTMLAttribute } from 'entities';
-import { Marked } from 'marked';
+import MarkdownIt from 'markdown-it';
 import { FilterXSS } from 'xss';
 
 /**
- * The home page's HTML: Markdown rendered by marked (GitHub-flavoured), then
- * sanitised by js-xss against an allow-list of tags and attributes. Raw HTML
- * in the Markdown is allowed through the same allow-list, so what reaches a
- * browser is only ever what the list below names (docs/decisions/0007).
+ * The home page's HTML: Markdown rendered by markdown-it (CommonMark with
+ * tables, strikethrough and bare links), then sanitised by js-xss against an
+ * allow-list of tags and attributes. Raw HTML in the Markdown is allowed
+ * through the same allow-list, so what reaches a browser is only ever what
+ * the list below names (docs/decisions/0007). markdown-it runs in linear time
+ * on hostile input and caps nesting (`maxNesting`), so no page can stall the
+ * service or exhaust its stack.
  */
-const markdown = new Marked({ gfm: true, async: false });
+const markdown = new MarkdownIt('default', { html: true, linkify: true, typographer: false });
+
+/**
+ * The version of the rendering (parser and sanitiser rules). Pages are
+ * rendered when they are written and stored with this number; one stored
+ * under another number is rendered again when read. Bump it with any change
+ * of the rules, so every page follows at once.
+ */
+export const homePageRendererVersion = 1;
 
 /** Every tag a home page may contain, with the attributes it may keep (values checked in `attribute`). */
 const allowedTags: Record<string, string[]> = {
@@ -17,12 +28,11 @@ const allowedTags: Record<string, string[]> = {
   em: [], strong: [], b: [], i: [], u: [], s: [], del: [], ins: [], mark: [], small: [], sub: [], sup: [], kbd: [], abbr: ['title'],
   code: ['class'],
   ul: [], ol: ['start'], li: [], dl: [], dt: [], dd: [],
-  table: [], thead: [], tbody: [], tfoot: [], tr: [], th: ['align'], td: ['align'],
+  // markdown-it writes a column's alignment as a style: it becomes `align`, and no other style survives.
+  table: [], thead: [], tbody: [], tfoot: [], tr: [], th: ['align', 'style'], td: ['align', 'style'],
   details: [], summary: [],
   a: ['href', 'title'],
   img: ['src', 'alt', 'title'],
-  // GitHub task lists (`- [x] done`) render as disabled checkboxes.
-  input: ['type', 'checked', 'disabled'],
 };
 
 /** Tags removed with everything inside them: their content is code or chrome, never text for the reader. */
@@ -73,11 +83,10 @@ function attribute(tag: string, name: string, value: string): string {
     }
     case 'class':
       return /^language-[A-Za-z0-9_+#-]{1,40}$/.test(text) ? `class="${text}"` : '';
-    case 'type':
-      return text.toLowerCase() === 'checkbox' ? 'type="checkbox"' : '';
-    case 'checked':
-    case 'disabled':
-      return name;
+    case 'style': {
+      const alignment = /^text-align:\s*(left|center|right);?$/.exec(text.trim())?.[1];
+      return alignment ? `align="${alignment}"` : '';
+    }
     case 'align':
       return /^(left|center|right)$/.test(text) ? `align="${text}"` : '';
     case 'start':
@@ -114,5 +123,5 @@ export function sanitizeHtml(html: string): string {
  * renderHomePage('[docs](https://example.org)') // '<p><a href="https://example.org" rel="noopener noreferrer" target="_blank">docs</a></p>\n'
  */
 export function renderHomePage(source: string): string {
-  return sanitizeHtml(markdown.parse(source, { async: false }));
+  return sanitizeHtml(markdown.render(source));
 }

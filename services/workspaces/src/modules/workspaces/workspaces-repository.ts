@@ -22,7 +22,7 @@ export async function lockWorkspace(db: Kysely<WorkspacesDatabase>, slug: string
  */
 export async function insertWorkspace(
   db: Kysely<WorkspacesDatabase>,
-  values: { slug: string; name: string; description: string; countries: string[]; createdBy: string },
+  values: { slug: string; name: string; description: RenderedPage; countries: string[]; createdBy: string },
 ): Promise<WorkspaceRow> {
   const row = await db
     .insertInto('workspaces')
@@ -30,7 +30,9 @@ export async function insertWorkspace(
       slug: values.slug,
       name: values.name,
       search_name: searchableName(values.name),
-      description: values.description,
+      description: values.description.markdown,
+      description_html: values.description.html,
+      description_html_version: values.description.version,
       countries: values.countries,
       status: 'provisioning',
       status_reason: null,
@@ -49,11 +51,18 @@ export async function insertWorkspace(
   return row;
 }
 
+/** A home page with its rendering and the renderer's version. */
+export interface RenderedPage {
+  markdown: string;
+  html: string;
+  version: number;
+}
+
 export interface WorkspaceChanges {
   name?: string;
   countries?: string[];
   dockerImage?: string | null;
-  description?: string;
+  description?: RenderedPage;
   archivedAt?: Date | null;
 }
 
@@ -64,13 +73,30 @@ export async function updateWorkspace(db: Kysely<WorkspacesDatabase>, id: string
       ...(changes.name !== undefined ? { name: changes.name, search_name: searchableName(changes.name) } : {}),
       ...(changes.countries !== undefined ? { countries: changes.countries } : {}),
       ...(changes.dockerImage !== undefined ? { docker_image: changes.dockerImage } : {}),
-      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.description !== undefined
+        ? { description: changes.description.markdown, description_html: changes.description.html, description_html_version: changes.description.version }
+        : {}),
       ...(changes.archivedAt !== undefined ? { archived_at: changes.archivedAt } : {}),
       updated_at: new Date(),
     })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * Stores a fresh rendering of a page read with an older one, unless the page
+ * changed meanwhile (its writer stored its own rendering) or another reader
+ * stored this version already.
+ */
+export async function storeRendering(db: Kysely<WorkspacesDatabase>, id: string, page: RenderedPage): Promise<void> {
+  await db
+    .updateTable('workspaces')
+    .set({ description_html: page.html, description_html_version: page.version })
+    .where('id', '=', id)
+    .where('description', '=', page.markdown)
+    .where((eb) => eb.or([eb('description_html_version', 'is', null), eb('description_html_version', '<', page.version)]))
+    .execute();
 }
 
 export type ListedWorkspace = WorkspaceRow & { role: WorkspaceRole | null };

@@ -5,10 +5,10 @@ import type { WorkspacesDatabase } from '../../database.js';
 import { assertPageWithinCap, pageInfo } from '../../paging.js';
 import { isCountryCode, toCountries } from '../countries/countries-fns.js';
 import { defaultDescription } from './default-description.js';
-import { renderHomePage } from './home-page-fns.js';
+import { homePageRendererVersion, renderHomePage } from './home-page-fns.js';
 import type { ImagePolicy } from './image-reference-fns.js';
 import { slugify, withRandomSuffix } from './slug-fns.js';
-import { findActiveWorkspace, insertWorkspace, lockWorkspace, pageWorkspaces, updateWorkspace, type WorkspaceChanges, type WorkspaceRow } from './workspaces-repository.js';
+import { findActiveWorkspace, insertWorkspace, lockWorkspace, pageWorkspaces, storeRendering, updateWorkspace, type RenderedPage, type WorkspaceChanges, type WorkspaceRow } from './workspaces-repository.js';
 
 type RoleSource = 'member' | 'organization';
 
@@ -35,6 +35,16 @@ function assertKnownCountries(codes: readonly string[]): void {
   if (errors.length > 0) throw httpError('invalid_input', errors.map((error) => error.message).join('; '), { errors });
 }
 
+/** A page rendered now; input no renderer can handle is refused rather than failing the request. */
+function renderPage(markdown: string): RenderedPage {
+  try {
+    return { markdown, html: renderHomePage(markdown), version: homePageRendererVersion };
+  } catch (error) {
+    if (error instanceof RangeError) throw httpError('invalid_input', 'The home page nests too deeply to be shown.', { errors: [{ field: 'body/markdown', message: 'nests too deeply' }] });
+    throw error;
+  }
+}
+
 /** The settings an audit entry shows, by the names of the API. */
 function settingsOf(row: WorkspaceRow): { name: string; countries: string[]; dockerImage: string | null } {
   return { name: row.name, countries: row.countries, dockerImage: row.docker_image };
@@ -50,14 +60,25 @@ export interface WorkspacesServiceDeps {
 export function createWorkspacesService(deps: WorkspacesServiceDeps) {
   const { db, membership, images } = deps;
 
-  function toWorkspace(row: WorkspaceRow, role: WorkspaceRole, roleSource: RoleSource): Schemas['Workspace'] {
+  /**
+   * The page's HTML: as stored when it was written, or, when the renderer
+   * changed since (or the page predates stored renderings), rendered now and
+   * stored for the next readers.
+   */
+  async function descriptionHtmlOf(row: WorkspaceRow): Promise<string> {
+    if (row.description_html !== null && row.description_html_version === homePageRendererVersion) return row.description_html;
+    const page = renderPage(row.description);
+    await storeRendering(db, row.id, page);
+    return page.html;
+  }
+
+  async function toWorkspace(row: WorkspaceRow, role: WorkspaceRole, roleSource: RoleSource): Promise<Schemas['Workspace']> {
     return {
       id: row.id,
       slug: row.slug,
       name: row.name,
       description: row.description,
-      // Rendered on every read, so a tightened sanitiser applies to every page at once.
-      descriptionHtml: renderHomePage(row.description),
+      descriptionHtml: await descriptionHtmlOf(row),
       countries: toCountries(row.countries),
       dockerImage: row.docker_image,
       effectiveImage: images.effective(row.docker_image),
@@ -124,7 +145,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
         deps.log.warn({ err: error, slug: row.slug }, 'creator role not granted yet; the outbox job will grant it');
         roleStatus = 'pending';
       }
-      return { ...toWorkspace(row, 'ADMIN', 'member'), roleStatus };
+      return { ...(await toWorkspace(row, 'ADMIN', 'member')), roleStatus };
     },
 
     /**
@@ -181,10 +202,12 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
 
     /** Replaces the home page. The audit entry says how long it was and is, not what it says. */
     async setDescription(caller: UserCaller, slug: string, markdown: string): Promise<Schemas['Workspace']> {
+      // Rendered once, here, outside the row lock; readers get the stored HTML.
+      const page = renderPage(markdown);
       return change(caller, slug, (row) =>
         row.description === markdown
           ? { changes: {} }
-          : { changes: { description: markdown }, audit: { action: 'workspace.description-changed', before: { characters: row.description.length }, after: { characters: markdown.length } } },
+          : { changes: { description: page }, audit: { action: 'workspace.description-changed', before: { characters: row.description.length }, after: { characters: markdown.length } } },
       );
     },
 
@@ -225,12 +248,14 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
   };
 
   async function createRow(caller: UserCaller, values: { name: string; description: string | undefined; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
+    // A page of the creator's is rendered once, before any transaction; the default one depends on the slug.
+    const provided = values.description === undefined ? undefined : renderPage(values.description);
     for (let attempt = 0; attempt < slugAttempts; attempt += 1) {
       const slug = attempt === 0 ? slugify(values.name) : withRandomSuffix(slugify(values.name));
       try {
         return await db.transaction().execute(async (trx) => {
           // The default page links to the workspace's own routes, so it is written once the slug is chosen.
-          const row = await insertWorkspace(trx, { ...values, slug, description: values.description ?? defaultDescription(values.name, slug) });
+          const row = await insertWorkspace(trx, { ...values, slug, description: provided ?? renderPage(defaultDescription(values.name, slug)) });
           await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await recordAudit(trx, { workspaceId: row.id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'workspace.created', after: settingsOf(row) });
