@@ -19,6 +19,8 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   route_not_found: { status: 404, title: 'No such operation' },
   workspace_not_found: { status: 404, title: 'Workspace not found' },
   conflict: { status: 409, title: 'Conflict with the current state' },
+  precondition_failed: { status: 412, title: 'The resource changed since you read it' },
+  precondition_required: { status: 428, title: 'This change needs an If-Match header' },
   idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is still running' },
   idempotency_key_reused: { status: 422, title: 'This Idempotency-Key was used for another request' },
   email_taken: { status: 409, title: 'That e-mail address is already in use' },

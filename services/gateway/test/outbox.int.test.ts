@@ -20,7 +20,8 @@ describe('when Redis loses everything between the commit and the delivery', () =
     const redis = createRedis(testRedisUrl);
     const outbox = createWorkspacesRelay({ db, redis, prefix: stack.queuePrefix, verifyAfterMs: 0 });
     try {
-      expect((await outbox.relay.runOnce()).published).toBe(2);
+      // workspace.created for databases and membership, and the creation's audit entry.
+      expect((await outbox.relay.runOnce()).published).toBe(3);
       expect(await outbox.queues.databases.getJobState(`workspace.created-${id}`)).toBe('waiting');
 
       // Redis loses every key of the platform before any worker took the job.
@@ -29,7 +30,7 @@ describe('when Redis loses everything between the commit and the delivery', () =
 
       // The relay notices the job vanished and delivers it again.
       const pass = await outbox.relay.runOnce();
-      expect(pass.redelivered).toBe(2);
+      expect(pass.redelivered).toBe(3);
       await outbox.relay.runOnce();
       const job = await outbox.queues.databases.getJob(`workspace.created-${id}`);
       expect(job?.name).toBe('workspace.created');
@@ -58,6 +59,7 @@ describe('when Redis is down for the workspaces service', () => {
     expect(rows).toEqual([
       { queue: 'databases', job_name: 'workspace.created', published_at: null },
       { queue: 'membership', job_name: 'workspace.created', published_at: null },
+      { queue: 'workspaces', job_name: 'audit.recorded', published_at: null },
     ]);
     const ready = await stack.workspaces.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
@@ -69,7 +71,7 @@ describe('when Redis is down for the workspaces service', () => {
     // Metrics still answer, and show the jobs waiting in the outbox and how long they have waited.
     const metrics = await stack.workspaces.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.statusCode).toBe(200);
-    expect(metrics.body).toMatch(/^hexa_outbox_pending_jobs\{state="unpublished",service="workspaces"\} 2$/m);
+    expect(metrics.body).toMatch(/^hexa_outbox_pending_jobs\{state="unpublished",service="workspaces"\} 3$/m);
     expect(metrics.body).toMatch(/^hexa_outbox_dead_jobs\{service="workspaces"\} 0$/m);
     const lag = Number(/^hexa_outbox_lag_seconds\{service="workspaces"\} (\S+)$/m.exec(metrics.body)?.[1]);
     expect(lag).toBeGreaterThan(0);

@@ -73,6 +73,8 @@ export async function startStack(
     accessCacheTtlMs?: number;
     /** Extra settings of membership. */
     membershipEnv?: Record<string, string>;
+    /** Extra settings of workspaces. */
+    workspacesEnv?: Record<string, string>;
     /** Membership's password check (the real one, wrapped to count calls). */
     verifyPassword?: PasswordVerifier;
   } & GatewayOptions = {},
@@ -113,7 +115,7 @@ export async function startStack(
   const membershipUrl = await membership.listen({ host: '127.0.0.1', port: 0 });
 
   const workspacesRedisUrl = options.workspacesRedisUrl ?? testRedisUrl;
-  const workspacesConfig = loadWorkspacesConfig({ ...common, ...serviceKeyEnv('workspaces'), REDIS_URL: workspacesRedisUrl, DATABASE_URL: databases.workspaces.url, DATABASE_SCHEMA: schemas.workspaces, MEMBERSHIP_URL: membershipUrl });
+  const workspacesConfig = loadWorkspacesConfig({ ...common, ...serviceKeyEnv('workspaces'), REDIS_URL: workspacesRedisUrl, DATABASE_URL: databases.workspaces.url, DATABASE_SCHEMA: schemas.workspaces, MEMBERSHIP_URL: membershipUrl, ...options.workspacesEnv });
   const workspacesDb = createDatabase<WorkspacesDatabase>({ url: workspacesConfig.DATABASE_URL, schema: schemas.workspaces });
   await migrateToLatest(workspacesDb, schemas.workspaces, workspacesMigrations);
   const workspaces = await buildWorkspacesApp({ config: workspacesConfig, db: workspacesDb, redis: createRedis(workspacesRedisUrl) });

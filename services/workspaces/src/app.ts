@@ -5,6 +5,11 @@ import { bindOperations, createHttpApp, createInternalTokens, createQueues, crea
 import type { WorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesInternalHandlers } from './modules/workspaces/workspaces-internal-routes.js';
+import { auditHandlers } from './modules/audit/audit-routes.js';
+import { createAuditService } from './modules/audit/audit-service.js';
+import { configurationHandlers } from './modules/configuration/configuration-routes.js';
+import { createConfigurationService } from './modules/configuration/configuration-service.js';
+import { createImagePolicy } from './modules/workspaces/image-reference-fns.js';
 import { workspacesHandlers } from './modules/workspaces/workspaces-routes.js';
 import { createWorkspacesService } from './modules/workspaces/workspaces-service.js';
 
@@ -33,8 +38,15 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
   });
   const tokens = createInternalTokens({ service: 'workspaces', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
-  const workspaces = createWorkspacesService({ db, membership, log: app.log });
-  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers: { ...workspacesHandlers(workspaces), ...workspacesInternalHandlers({ db }) } });
+  const images = createImagePolicy({ defaultImage: config.HEXA_DEFAULT_IMAGE, allowList: config.HEXA_IMAGE_ALLOW_LIST });
+  const workspaces = createWorkspacesService({ db, membership, images, log: app.log });
+  const handlers = {
+    ...workspacesHandlers(workspaces),
+    ...configurationHandlers(createConfigurationService({ db })),
+    ...auditHandlers({ audit: createAuditService({ db }), workspaces }),
+    ...workspacesInternalHandlers({ db }),
+  };
+  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers });
 
   app.addHook('onClose', async () => {
     await Promise.all(Object.values(queues).map((queue) => queue.close()));

@@ -9,10 +9,17 @@ export interface WorkspacesTable {
   /** Unique forever (archived workspaces keep theirs) and immutable. */
   slug: string;
   name: string;
+  /** The name folded for search and sorting (lower-case, no accents): `searchableName`, kept by the repository. */
+  search_name: string;
   description: string;
+  /** `description` rendered and sanitised, as of `description_html_version` of the renderer (null: not yet). */
+  description_html: string | null;
+  description_html_version: number | null;
   countries: string[];
   status: WorkspaceStatus;
   status_reason: string | null;
+  /** The image reference the Admins set; null for the platform default. */
+  docker_image: string | null;
   created_by: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -45,8 +52,18 @@ export interface MemberRolesTable {
   version: ColumnType<string, string | number, string | number>;
 }
 
+/** A workspace's configuration properties, one document per workspace, versioned for If-Match. */
+export interface WorkspaceConfigurationsTable {
+  workspace_id: string;
+  properties: Json<Record<string, unknown>>;
+  /** Grows by one with every change; the ETag. bigint, read as a string. */
+  version: ColumnType<string, string | number, string | number>;
+  updated_at: Generated<Date>;
+}
+
 export interface WorkspacesDatabase extends OutboxDatabase, IdempotencyDatabase, InboxDatabase {
   workspaces: WorkspacesTable;
+  workspace_configurations: WorkspaceConfigurationsTable;
   audit_events: AuditEventsTable;
   member_roles: MemberRolesTable;
 }

@@ -36,7 +36,7 @@ async function completed(jobId: string): Promise<void> {
 async function newWorkspace(): Promise<{ id: string; slug: string }> {
   const slug = `ws-${randomUUID().slice(0, 8)}`;
   const [row] = await query<{ id: string }>(
-    `insert into "${schema}".workspaces (slug, name, description, status, created_by) values ($1, $1, '', 'provisioning', $2) returning id`,
+    `insert into "${schema}".workspaces (slug, name, search_name, description, status, created_by) values ($1, $1, $1, '', 'provisioning', $2) returning id`,
     [slug, randomUUID()],
   );
   return { id: row!.id, slug };

@@ -4,6 +4,7 @@ import * as memberRoles from './2026-11-29T1400-member-roles.js';
 import * as idempotencyKeys from './2026-11-29T1201-idempotency-keys.js';
 import * as initial from './2026-11-26T1700-initial.js';
 import * as outboxDeadLetters from './2026-11-29T1200-outbox-dead-letters.js';
+import * as settingsAndConfiguration from './2026-11-29T1800-settings-and-configuration.js';
 
 /** Every migration of the workspaces schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1201-idempotency-keys': idempotencyKeys,
   '2026-11-29T1300-audit-and-inbox': auditAndInbox,
   '2026-11-29T1400-member-roles': memberRoles,
+  '2026-11-29T1800-settings-and-configuration': settingsAndConfiguration,
 };

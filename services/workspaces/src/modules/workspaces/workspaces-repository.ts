@@ -1,5 +1,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { WorkspaceRole } from '@hexa/contract';
 import type { WorkspacesDatabase, WorkspacesTable } from '../../database.js';
+import { maxCountedItems } from '../../paging.js';
+import { searchableName } from './search-fns.js';
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 
@@ -7,43 +10,130 @@ export async function findActiveWorkspace(db: Kysely<WorkspacesDatabase>, slug: 
   return db.selectFrom('workspaces').selectAll().where('slug', '=', slug).where('archived_at', 'is', null).executeTakeFirst();
 }
 
+/** The workspace, archived or not, locked until the transaction ends: changes to one workspace go one at a time. */
+export async function lockWorkspace(db: Kysely<WorkspacesDatabase>, slug: string): Promise<WorkspaceRow | undefined> {
+  return db.selectFrom('workspaces').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Inserts a workspace with its empty configuration and, in the replica of
+ * roles, its creator as Admin (version 0: the first membership.changed event
+ * for them, version 1 or more, takes over), so it lists at once.
+ */
 export async function insertWorkspace(
   db: Kysely<WorkspacesDatabase>,
-  values: { slug: string; name: string; description: string; countries: string[]; createdBy: string },
+  values: { slug: string; name: string; description: RenderedPage; countries: string[]; createdBy: string },
 ): Promise<WorkspaceRow> {
-  return db
+  const row = await db
     .insertInto('workspaces')
     .values({
       slug: values.slug,
       name: values.name,
-      description: values.description,
+      search_name: searchableName(values.name),
+      description: values.description.markdown,
+      description_html: values.description.html,
+      description_html_version: values.description.version,
       countries: values.countries,
       status: 'provisioning',
       status_reason: null,
+      docker_image: null,
       created_by: values.createdBy,
       archived_at: null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await db.insertInto('workspace_configurations').values({ workspace_id: row.id, properties: '{}', version: 0 }).execute();
+  await db
+    .insertInto('member_roles')
+    .values({ workspace_id: row.id, user_id: values.createdBy, role: 'ADMIN', version: 0 })
+    .onConflict((conflict) => conflict.columns(['workspace_id', 'user_id']).doNothing())
+    .execute();
+  return row;
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+/** A home page with its rendering and the renderer's version. */
+export interface RenderedPage {
+  markdown: string;
+  html: string;
+  version: number;
 }
 
-/** Active workspaces, optionally limited to some slugs and filtered by name, one page sorted by name. */
+export interface WorkspaceChanges {
+  name?: string;
+  countries?: string[];
+  dockerImage?: string | null;
+  description?: RenderedPage;
+  archivedAt?: Date | null;
+}
+
+export async function updateWorkspace(db: Kysely<WorkspacesDatabase>, id: string, changes: WorkspaceChanges): Promise<WorkspaceRow> {
+  return db
+    .updateTable('workspaces')
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name, search_name: searchableName(changes.name) } : {}),
+      ...(changes.countries !== undefined ? { countries: changes.countries } : {}),
+      ...(changes.dockerImage !== undefined ? { docker_image: changes.dockerImage } : {}),
+      ...(changes.description !== undefined
+        ? { description: changes.description.markdown, description_html: changes.description.html, description_html_version: changes.description.version }
+        : {}),
+      ...(changes.archivedAt !== undefined ? { archived_at: changes.archivedAt } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Stores a fresh rendering of a page read with an older one, unless the page
+ * changed meanwhile (its writer stored its own rendering) or another reader
+ * stored this version already.
+ */
+export async function storeRendering(db: Kysely<WorkspacesDatabase>, id: string, page: RenderedPage): Promise<void> {
+  await db
+    .updateTable('workspaces')
+    .set({ description_html: page.html, description_html_version: page.version })
+    .where('id', '=', id)
+    .where('description', '=', page.markdown)
+    .where((eb) => eb.or([eb('description_html_version', 'is', null), eb('description_html_version', '<', page.version)]))
+    .execute();
+}
+
+export type ListedWorkspace = WorkspaceRow & { role: WorkspaceRole | null };
+
+/**
+ * One page of the workspaces a user sees, sorted by folded name, with their
+ * role from the replica (null for an organization Owner/Admin who is not a
+ * member), and how many match, counted up to `maxCountedItems + 1`. A member
+ * is read from their roles (indexed by user); `everywhere` (organization
+ * Owners and Admins) reads the name index.
+ */
 export async function pageWorkspaces(
   db: Kysely<WorkspacesDatabase>,
-  options: { slugs?: string[]; query?: string; page: number; perPage: number },
-): Promise<{ rows: WorkspaceRow[]; total: number }> {
-  if (options.slugs && options.slugs.length === 0) return { rows: [], total: 0 };
-  let base = db.selectFrom('workspaces').where('archived_at', 'is', null);
-  if (options.slugs) base = base.where('slug', 'in', options.slugs);
-  const search = options.query?.trim();
-  if (search) base = base.where(sql<boolean>`name ilike ${`%${escapeLike(search)}%`}`);
+  options: { userId: string; everywhere: boolean; archived: boolean; query?: string; page: number; perPage: number },
+): Promise<{ rows: ListedWorkspace[]; counted: number }> {
+  let base = db
+    .selectFrom('workspaces as w')
+    .leftJoin('member_roles as m', (join) => join.onRef('m.workspace_id', '=', 'w.id').on('m.user_id', '=', options.userId).on('m.role', 'is not', null))
+    .where('w.archived_at', options.archived ? 'is not' : 'is', null);
+  // The left join with this condition is an inner join, which PostgreSQL plans from the user's roles.
+  if (!options.everywhere) base = base.where('m.role', 'is not', null);
+  const search = searchableName(options.query ?? '');
+  // strpos, not LIKE: the search text is taken literally (no wildcards to escape).
+  if (search) base = base.where(sql<boolean>`strpos(w.search_name, ${search}) > 0`);
   const [rows, count] = await Promise.all([
-    base.selectAll().orderBy(sql`lower(name)`).orderBy('slug').limit(options.perPage).offset((options.page - 1) * options.perPage).execute(),
-    base.select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+    base
+      .selectAll('w')
+      .select('m.role')
+      .orderBy('w.search_name')
+      .orderBy('w.slug')
+      .limit(options.perPage)
+      .offset((options.page - 1) * options.perPage)
+      .execute(),
+    db
+      .selectFrom(base.select(sql<number>`1`.as('one')).limit(maxCountedItems + 1).as('matches'))
+      .select((eb) => eb.fn.countAll<string>().as('counted'))
+      .executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.total) };
+  return { rows, counted: Number(count.counted) };
 }

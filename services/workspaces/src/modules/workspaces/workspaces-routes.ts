@@ -2,19 +2,26 @@ import { requireUser, type OperationHandlers } from '@hexa/kit';
 import { allCountries } from '../countries/countries-fns.js';
 import type { WorkspacesService } from './workspaces-service.js';
 
-export function workspacesHandlers(workspaces: WorkspacesService): Omit<OperationHandlers<'workspaces'>, 'describeWorkspace'> {
+type WorkspaceHandlers = Pick<
+  OperationHandlers<'workspaces'>,
+  'createWorkspace' | 'listWorkspaces' | 'getWorkspace' | 'updateWorkspace' | 'updateWorkspaceDescription' | 'archiveWorkspace' | 'restoreWorkspace' | 'listCountries'
+>;
+
+export function workspacesHandlers(workspaces: WorkspacesService): WorkspaceHandlers {
   return {
     createWorkspace: async ({ caller, body }) => {
       const workspace = await workspaces.create(requireUser(caller), body);
       return { status: 201, body: workspace, headers: { location: `/api/workspaces/${workspace.slug}` } };
     },
     listWorkspaces: async ({ caller, query }) => {
-      const page = query.page ?? 1;
-      const perPage = query.perPage ?? 20;
-      const { items, total } = await workspaces.list(requireUser(caller), { ...(query.query ? { query: query.query } : {}), page, perPage });
-      return { status: 200, body: { items, page, perPage, totalItems: total, totalPages: Math.ceil(total / perPage) } };
+      const options = { page: query.page ?? 1, perPage: query.perPage ?? 20, archived: query.archived ?? false, ...(query.query ? { query: query.query } : {}) };
+      return { status: 200, body: await workspaces.list(requireUser(caller), options) };
     },
     getWorkspace: async ({ caller, params }) => ({ status: 200, body: await workspaces.get(requireUser(caller), params.slug) }),
+    updateWorkspace: async ({ caller, params, body }) => ({ status: 200, body: await workspaces.update(requireUser(caller), params.slug, body) }),
+    updateWorkspaceDescription: async ({ caller, params, body }) => ({ status: 200, body: await workspaces.setDescription(requireUser(caller), params.slug, body.markdown) }),
+    archiveWorkspace: async ({ caller, params }) => ({ status: 200, body: await workspaces.archive(requireUser(caller), params.slug) }),
+    restoreWorkspace: async ({ caller, params }) => ({ status: 200, body: await workspaces.restore(requireUser(caller), params.slug) }),
     listCountries: async ({ caller }) => {
       requireUser(caller);
       return { status: 200, body: allCountries };

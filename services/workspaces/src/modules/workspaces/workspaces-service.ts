@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
 import { actsAsAdminEverywhere, permissionsOf, type Schemas, type WorkspaceRole } from '@hexa/contract';
-import { enqueueJob, httpError, isUniqueViolation, type ServiceClient, type UserCaller } from '@hexa/kit';
+import { auditActor, enqueueJob, httpError, isUniqueViolation, publishEvent, recordAudit, type ServiceClient, type UserCaller } from '@hexa/kit';
 import type { WorkspacesDatabase } from '../../database.js';
+import { assertPageWithinCap, pageInfo } from '../../paging.js';
 import { isCountryCode, toCountries } from '../countries/countries-fns.js';
 import { defaultDescription } from './default-description.js';
+import { homePageRendererVersion, renderHomePage } from './home-page-fns.js';
+import type { ImagePolicy } from './image-reference-fns.js';
 import { slugify, withRandomSuffix } from './slug-fns.js';
-import { findActiveWorkspace, insertWorkspace, pageWorkspaces, type WorkspaceRow } from './workspaces-repository.js';
+import { findActiveWorkspace, insertWorkspace, lockWorkspace, pageWorkspaces, storeRendering, updateWorkspace, type RenderedPage, type WorkspaceChanges, type WorkspaceRow } from './workspaces-repository.js';
 
 type RoleSource = 'member' | 'organization';
 
@@ -16,22 +19,14 @@ const creatorGrantTimeoutMs = 2000;
 const slugAttempts = 5;
 
 function toSummary(row: WorkspaceRow, role: WorkspaceRole): Schemas['WorkspaceSummary'] {
-  return { slug: row.slug, name: row.name, status: row.status, role, countries: toCountries(row.countries), createdAt: row.created_at.toISOString() };
-}
-
-function toWorkspace(row: WorkspaceRow, role: WorkspaceRole, roleSource: RoleSource): Schemas['Workspace'] {
   return {
-    id: row.id,
     slug: row.slug,
     name: row.name,
-    description: row.description,
-    countries: toCountries(row.countries),
     status: row.status,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
     role,
-    roleSource,
-    permissions: permissionsOf(role),
+    countries: toCountries(row.countries),
+    createdAt: row.created_at.toISOString(),
+    ...(row.archived_at ? { archivedAt: row.archived_at.toISOString() } : {}),
   };
 }
 
@@ -40,23 +35,100 @@ function assertKnownCountries(codes: readonly string[]): void {
   if (errors.length > 0) throw httpError('invalid_input', errors.map((error) => error.message).join('; '), { errors });
 }
 
+/** A page rendered now; input no renderer can handle is refused rather than failing the request. */
+function renderPage(markdown: string): RenderedPage {
+  try {
+    return { markdown, html: renderHomePage(markdown), version: homePageRendererVersion };
+  } catch (error) {
+    if (error instanceof RangeError) throw httpError('invalid_input', 'The home page nests too deeply to be shown.', { errors: [{ field: 'body/markdown', message: 'nests too deeply' }] });
+    throw error;
+  }
+}
+
+/** The settings an audit entry shows, by the names of the API. */
+function settingsOf(row: WorkspaceRow): { name: string; countries: string[]; dockerImage: string | null } {
+  return { name: row.name, countries: row.countries, dockerImage: row.docker_image };
+}
+
 export interface WorkspacesServiceDeps {
   db: Kysely<WorkspacesDatabase>;
   membership: ServiceClient<'membership'>;
+  images: ImagePolicy;
   log: { warn(object: object, message: string): void };
 }
 
 export function createWorkspacesService(deps: WorkspacesServiceDeps) {
-  const { db, membership } = deps;
+  const { db, membership, images } = deps;
+
+  /**
+   * The page's HTML: as stored when it was written, or, when the renderer
+   * changed since (or the page predates stored renderings), rendered now and
+   * stored for the next readers.
+   */
+  async function descriptionHtmlOf(row: WorkspaceRow): Promise<string> {
+    if (row.description_html !== null && row.description_html_version === homePageRendererVersion) return row.description_html;
+    const page = renderPage(row.description);
+    await storeRendering(db, row.id, page);
+    return page.html;
+  }
+
+  async function toWorkspace(row: WorkspaceRow, role: WorkspaceRole, roleSource: RoleSource): Promise<Schemas['Workspace']> {
+    return {
+      id: row.id,
+      slug: row.slug,
+      name: row.name,
+      description: row.description,
+      descriptionHtml: await descriptionHtmlOf(row),
+      countries: toCountries(row.countries),
+      dockerImage: row.docker_image,
+      effectiveImage: images.effective(row.docker_image),
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      ...(row.archived_at ? { archivedAt: row.archived_at.toISOString() } : {}),
+      role,
+      roleSource,
+      permissions: permissionsOf(role),
+    };
+  }
+
+  /** The caller's role in the addressed workspace, as the gateway resolved it (the binding checked it is this slug). */
+  function roleIn(caller: UserCaller, slug: string): { role: WorkspaceRole; source: RoleSource } {
+    if (caller.workspace?.slug !== slug) throw httpError('workspace_not_found');
+    return caller.workspace;
+  }
+
+  /**
+   * Changes an active workspace under its row lock, audits the change in the
+   * same transaction and answers the workspace as it now is.
+   */
+  async function change(
+    caller: UserCaller,
+    slug: string,
+    decide: (row: WorkspaceRow) => { changes: WorkspaceChanges; audit?: { action: string; before?: unknown; after?: unknown } },
+  ): Promise<Schemas['Workspace']> {
+    const { role, source } = roleIn(caller, slug);
+    const row = await db.transaction().execute(async (trx) => {
+      const current = await lockWorkspace(trx, slug);
+      if (!current || current.archived_at !== null) throw httpError('workspace_not_found');
+      const { changes, audit } = decide(current);
+      if (!audit) return current;
+      const updated = await updateWorkspace(trx, current.id, changes);
+      await recordAudit(trx, { workspaceId: current.id, workspaceSlug: slug, actor: auditActor(caller), ...audit });
+      return updated;
+    });
+    return toWorkspace(row, role, source);
+  }
 
   return {
     /**
-     * Creates a workspace; the caller becomes its Admin. The row and its jobs
-     * (provision the database; grant the creator's role) commit together, so
-     * a crash or a Redis loss after the commit loses nothing. The role is
-     * normally granted before the answer; when membership is slow the answer
-     * still says 201 (a retry would create a second workspace) with the role
-     * `pending`, and the outbox job grants it.
+     * Creates a workspace; the caller becomes its Admin. The row, its
+     * configuration, the creator's row in the replica of roles, its jobs
+     * (provision the database; grant the creator's role) and its audit entry
+     * commit together, so a crash or a Redis loss after the commit loses
+     * nothing. The role is normally granted before the answer; when
+     * membership is slow the answer still says 201 (a retry would create a
+     * second workspace) with the role `pending`, and the outbox job grants it.
      */
     async create(caller: UserCaller, input: { name: string; description?: string; countries?: string[] }): Promise<Schemas['Workspace']> {
       if (!actsAsAdminEverywhere(caller.organizationRole) && !caller.adminSomewhere) {
@@ -65,7 +137,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       const countries = input.countries ?? [];
       assertKnownCountries(countries);
       const name = input.name.trim();
-      const row = await createRow({ name, description: input.description ?? defaultDescription(name), countries, createdBy: caller.userId });
+      const row = await createRow(caller, { name, description: input.description, countries, createdBy: caller.userId });
       let roleStatus: 'granted' | 'pending' = 'granted';
       try {
         await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } }, { timeoutMs: creatorGrantTimeoutMs });
@@ -73,34 +145,120 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
         deps.log.warn({ err: error, slug: row.slug }, 'creator role not granted yet; the outbox job will grant it');
         roleStatus = 'pending';
       }
-      return { ...toWorkspace(row, 'ADMIN', 'member'), roleStatus };
+      return { ...(await toWorkspace(row, 'ADMIN', 'member')), roleStatus };
     },
 
-    async list(caller: UserCaller, options: { query?: string; page: number; perPage: number }): Promise<{ items: Schemas['WorkspaceSummary'][]; total: number }> {
+    /**
+     * One page of the caller's workspaces from the replica of roles (every
+     * workspace for organization Owners and Admins); archived ones for
+     * organization Owners and Admins only.
+     */
+    async list(caller: UserCaller, options: { query?: string; page: number; perPage: number; archived: boolean }) {
       const everywhere = actsAsAdminEverywhere(caller.organizationRole);
-      const { items } = await membership.call('listUserMemberships', { params: { userId: caller.userId } });
-      const roles = new Map(items.map((item) => [item.workspaceSlug, item.role]));
-      const { rows, total } = await pageWorkspaces(db, { ...options, ...(everywhere ? {} : { slugs: [...roles.keys()] }) });
-      return { items: rows.map((row) => toSummary(row, roles.get(row.slug) ?? 'ADMIN')), total };
+      if (options.archived && !everywhere) throw httpError('forbidden', 'Only organization Owners and Admins see archived workspaces.');
+      assertPageWithinCap(options.page, options.perPage, 'workspaces');
+      const { rows, counted } = await pageWorkspaces(db, { userId: caller.userId, everywhere, ...options });
+      // An organization Owner/Admin who is not a member acts as Admin.
+      return { items: rows.map((row) => toSummary(row, row.role ?? 'ADMIN')), ...pageInfo(counted, options.page, options.perPage) };
     },
 
     async get(caller: UserCaller, slug: string): Promise<Schemas['Workspace']> {
-      // The gateway resolved the caller's role for this slug; without one the workspace does not exist for them.
-      if (caller.workspace?.slug !== slug) throw httpError('workspace_not_found');
+      const { role, source } = roleIn(caller, slug);
       const row = await findActiveWorkspace(db, slug);
       if (!row) throw httpError('workspace_not_found');
-      return toWorkspace(row, caller.workspace.role, caller.workspace.source);
+      return toWorkspace(row, role, source);
+    },
+
+    /** The id of an active workspace, or 404 (archived ones included). */
+    async activeId(slug: string): Promise<string> {
+      const row = await findActiveWorkspace(db, slug);
+      if (!row) throw httpError('workspace_not_found');
+      return row.id;
+    },
+
+    /** Changes the general settings; the audit entry holds the changed fields before and after. */
+    async update(caller: UserCaller, slug: string, input: { name?: string; countries?: string[]; dockerImage?: string }): Promise<Schemas['Workspace']> {
+      if (input.countries) assertKnownCountries(input.countries);
+      // An empty image means the platform default, kept as null.
+      const image = input.dockerImage === undefined ? undefined : input.dockerImage === '' ? null : input.dockerImage;
+      if (image) {
+        const problem = images.problem(image);
+        if (problem) throw httpError('invalid_input', problem, { errors: [{ field: 'body/dockerImage', message: problem }] });
+      }
+      const wanted: WorkspaceChanges = {
+        ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+        ...(input.countries !== undefined ? { countries: input.countries } : {}),
+        ...(image !== undefined ? { dockerImage: image } : {}),
+      };
+      return change(caller, slug, (row) => {
+        const before = settingsOf(row);
+        const after = { ...before, ...wanted };
+        const fields = (['name', 'countries', 'dockerImage'] as const).filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+        if (fields.length === 0) return { changes: {} };
+        const pick = (settings: typeof before) => Object.fromEntries(fields.map((field) => [field, settings[field]]));
+        return { changes: wanted, audit: { action: 'workspace.settings-changed', before: pick(before), after: pick(after) } };
+      });
+    },
+
+    /** Replaces the home page. The audit entry says how long it was and is, not what it says. */
+    async setDescription(caller: UserCaller, slug: string, markdown: string): Promise<Schemas['Workspace']> {
+      // Rendered once, here, outside the row lock; readers get the stored HTML.
+      const page = renderPage(markdown);
+      return change(caller, slug, (row) =>
+        row.description === markdown
+          ? { changes: {} }
+          : { changes: { description: page }, audit: { action: 'workspace.description-changed', before: { characters: row.description.length }, after: { characters: markdown.length } } },
+      );
+    },
+
+    /**
+     * Archives the workspace: it leaves every list and lookup. The
+     * `workspace.archived` event reaches every service that consumes it,
+     * through the outbox, in the same transaction.
+     */
+    async archive(caller: UserCaller, slug: string): Promise<Schemas['Workspace']> {
+      const { role, source } = roleIn(caller, slug);
+      const row = await db.transaction().execute(async (trx) => {
+        const current = await lockWorkspace(trx, slug);
+        if (!current) throw httpError('workspace_not_found');
+        if (current.archived_at !== null) throw httpError('conflict', `The workspace was already archived on ${current.archived_at.toISOString()}.`);
+        const archived = await updateWorkspace(trx, current.id, { archivedAt: new Date() });
+        await publishEvent(trx, 'workspace.archived', { workspaceId: current.id, slug, actorId: caller.userId }, `${current.id}-${archived.archived_at!.getTime()}`);
+        await recordAudit(trx, { workspaceId: current.id, workspaceSlug: slug, actor: auditActor(caller), action: 'workspace.archived' });
+        return archived;
+      });
+      return toWorkspace(row, role, source);
+    },
+
+    /** Restores an archived workspace (organization Owners and Admins only) and tells the other services. */
+    async restore(caller: UserCaller, slug: string): Promise<Schemas['Workspace']> {
+      const { role, source } = roleIn(caller, slug);
+      if (!actsAsAdminEverywhere(caller.organizationRole)) throw httpError('forbidden', 'Only organization Owners and Admins restore a workspace.');
+      const row = await db.transaction().execute(async (trx) => {
+        const current = await lockWorkspace(trx, slug);
+        if (!current) throw httpError('workspace_not_found');
+        if (current.archived_at === null) throw httpError('conflict', 'The workspace is not archived.');
+        const restored = await updateWorkspace(trx, current.id, { archivedAt: null });
+        await publishEvent(trx, 'workspace.restored', { workspaceId: current.id, slug, actorId: caller.userId }, `${current.id}-${restored.updated_at.getTime()}`);
+        await recordAudit(trx, { workspaceId: current.id, workspaceSlug: slug, actor: auditActor(caller), action: 'workspace.restored', before: { archivedAt: current.archived_at.toISOString() } });
+        return restored;
+      });
+      return toWorkspace(row, role, source);
     },
   };
 
-  async function createRow(values: { name: string; description: string; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
+  async function createRow(caller: UserCaller, values: { name: string; description: string | undefined; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
+    // A page of the creator's is rendered once, before any transaction; the default one depends on the slug.
+    const provided = values.description === undefined ? undefined : renderPage(values.description);
     for (let attempt = 0; attempt < slugAttempts; attempt += 1) {
       const slug = attempt === 0 ? slugify(values.name) : withRandomSuffix(slugify(values.name));
       try {
         return await db.transaction().execute(async (trx) => {
-          const row = await insertWorkspace(trx, { ...values, slug });
+          // The default page links to the workspace's own routes, so it is written once the slug is chosen.
+          const row = await insertWorkspace(trx, { ...values, slug, description: provided ?? renderPage(defaultDescription(values.name, slug)) });
           await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
+          await recordAudit(trx, { workspaceId: row.id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'workspace.created', after: settingsOf(row) });
           return row;
         });
       } catch (error) {

@@ -1,0 +1,253 @@
+import { query } from '@hexa/testing';
+import { startStack, type Stack } from './stack.js';
+import { workspaceWithPersonas, type Persona, type PersonaWorkspace } from './workspace-personas.js';
+
+const defaultImage = 'registry.example.org/hexa/base:2026.11';
+
+let stack: Stack;
+let workspace: PersonaWorkspace;
+beforeAll(async () => {
+  stack = await startStack({ workspacesEnv: { HEXA_DEFAULT_IMAGE: defaultImage } });
+  workspace = await workspaceWithPersonas(stack, 'Santé Publique');
+});
+afterAll(() => stack.close());
+
+async function as(persona: Persona, method: 'GET' | 'PUT' | 'PATCH' | 'POST', path: string, payload?: unknown) {
+  const response = await stack.call({ method, url: `/api/workspaces/${workspace.slug}${path}`, token: workspace.tokens[persona], ...(payload === undefined ? {} : { payload: payload as object }) });
+  return { status: response.statusCode, body: response.json() };
+}
+
+describe('when a workspace is new', () => {
+  it('has a home page that points to its database, pipelines, members and settings, rendered as safe HTML', async () => {
+    const { status, body } = await as('viewer', 'GET', '');
+    expect(status).toBe(200);
+    expect(body.description).toContain('# Santé Publique');
+    for (const route of ['database', 'pipelines', 'members', 'settings']) {
+      expect(body.description).toContain(`(/workspaces/${workspace.slug}/${route})`);
+      expect(body.descriptionHtml).toContain(`<a href="/workspaces/${workspace.slug}/${route}" rel="noopener noreferrer">`);
+    }
+    expect(body.descriptionHtml).toContain('<h1>Santé Publique</h1>');
+  });
+
+  it('runs the platform default image until an Admin names one', async () => {
+    const { body } = await as('viewer', 'GET', '');
+    expect(body).toMatchObject({ dockerImage: null, effectiveImage: defaultImage });
+  });
+});
+
+describe('when an Editor changes the home page', () => {
+  it('stores the Markdown and answers it rendered, with scripts, handlers and javascript: links removed', async () => {
+    const markdown = '## Data\n\nSee [the docs](https://example.org/docs) and [x](javascript:alert(1)).\n\n<img src=x onerror="alert(1)"><script>alert(2)</script>';
+    const { status, body } = await as('editor', 'PUT', '/description', { markdown });
+    expect(status).toBe(200);
+    expect(body.description).toBe(markdown);
+    expect(body.descriptionHtml).toBe(
+      '<h2>Data</h2>\n<p>See <a href="https://example.org/docs" rel="noopener noreferrer" target="_blank">the docs</a> and [x](javascript:alert(1)).</p>\n<p><img src="x"></p>\n',
+    );
+    const read = await as('viewer', 'GET', '');
+    expect(read.body).toMatchObject({ description: markdown, descriptionHtml: body.descriptionHtml });
+  });
+
+  it('refuses a page over 100,000 characters, saying so, and keeps the old one', async () => {
+    const before = (await as('viewer', 'GET', '')).body.description;
+    const { status, body } = await as('editor', 'PUT', '/description', { markdown: 'x'.repeat(100_001) });
+    expect([status, body.code]).toEqual([400, 'invalid_input']);
+    expect(body.errors).toEqual([{ field: 'body/markdown', message: 'must NOT have more than 100000 characters' }]);
+    expect((await as('viewer', 'GET', '')).body.description).toBe(before);
+    expect((await as('editor', 'PUT', '/description', { markdown: 'y'.repeat(100_000) })).status).toBe(200);
+  });
+
+  it('answers 403 to a Viewer and 404 to someone who is not a member', async () => {
+    expect(await as('viewer', 'PUT', '/description', { markdown: 'mine' })).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+    expect(await as('outsider', 'PUT', '/description', { markdown: 'mine' })).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+  });
+});
+
+describe('when an Admin changes the general settings', () => {
+  it('renames the workspace and sets its countries, answered with their English names; the slug stays', async () => {
+    const { status, body } = await as('admin', 'PATCH', '', { name: '  Santé Publique Sahel ', countries: ['BF', 'ML', 'NE'] });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      slug: workspace.slug,
+      name: 'Santé Publique Sahel',
+      countries: [{ code: 'BF', name: 'Burkina Faso' }, { code: 'ML', name: 'Mali' }, { code: 'NE', name: 'Niger' }],
+    });
+    expect((await as('viewer', 'GET', '')).body).toMatchObject({ slug: workspace.slug, name: 'Santé Publique Sahel' });
+  });
+
+  it('refuses unknown or malformed countries, a blank name, an empty change and unknown fields, naming each', async () => {
+    const cases: [unknown, { field: string; message: string }[]][] = [
+      [{ countries: ['BF', 'XX'] }, [{ field: 'body/countries/1', message: 'unknown country code "XX"' }]],
+      [{ countries: ['bf'] }, [{ field: 'body/countries/0', message: 'must match pattern "^[A-Z]{2}$"' }]],
+      [{ countries: ['BF', 'BF'] }, [{ field: 'body/countries', message: 'must NOT have duplicate items (items ## 1 and 0 are identical)' }]],
+      [{ name: '   ' }, [{ field: 'body/name', message: 'must match pattern "\\S"' }]],
+      [{}, [{ field: 'body', message: 'must NOT have fewer than 1 properties' }]],
+      [{ slug: 'other' }, [{ field: 'body/slug', message: 'unknown field "slug"' }]],
+    ];
+    for (const [payload, errors] of cases) {
+      const { status, body } = await as('admin', 'PATCH', '', payload);
+      expect({ payload, status, code: body.code, errors: body.errors }).toEqual({ payload, status: 400, code: 'invalid_input', errors });
+    }
+  });
+
+  it('answers 403 to an Editor and a Viewer, and 404 to someone who is not a member', async () => {
+    for (const persona of ['editor', 'viewer'] as const) {
+      expect(await as(persona, 'PATCH', '', { name: 'Mine' })).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+    }
+    expect(await as('outsider', 'PATCH', '', { name: 'Mine' })).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+  });
+
+  it('lets an organization Admin who is not a member change them too', async () => {
+    expect(await as('organizationAdmin', 'PATCH', '', { countries: ['SN'] })).toMatchObject({ status: 200, body: { countries: [{ code: 'SN', name: 'Senegal' }] } });
+  });
+});
+
+describe('when an Admin sets the Docker image', () => {
+  it('keeps a valid reference and runs it; empty goes back to the platform default', async () => {
+    const image = `registry.example.org:5000/hexa/python:3.12@sha256:${'0f'.repeat(32)}`;
+    expect((await as('admin', 'PATCH', '', { dockerImage: image })).body).toMatchObject({ dockerImage: image, effectiveImage: image });
+    expect((await as('viewer', 'GET', '')).body).toMatchObject({ dockerImage: image, effectiveImage: image });
+    expect((await as('admin', 'PATCH', '', { dockerImage: '' })).body).toMatchObject({ dockerImage: null, effectiveImage: defaultImage });
+    expect((await as('admin', 'PATCH', '', { dockerImage: null })).body.errors).toEqual([{ field: 'body/dockerImage', message: 'must be string' }]);
+  });
+
+  it('refuses an invalid reference with the reason, and changes nothing', async () => {
+    await as('admin', 'PATCH', '', { dockerImage: 'python:3.11' });
+    const cases: [string, RegExp][] = [
+      ['Python:3.12', /repository "Python" must be lower-case/],
+      ['python:3.12@sha256:abc', /digest "sha256:abc" must be "sha256:" followed by 64/],
+      ['hexa//python', /empty path component/],
+      ['python 3', /white space/],
+      ['registry.example.org:99999/x', /port "99999"/],
+      ['python:.x', /tag ".x"/],
+    ];
+    for (const [image, reason] of cases) {
+      const { status, body } = await as('admin', 'PATCH', '', { dockerImage: image, name: 'Never Saved' });
+      expect({ image, status, code: body.code }).toEqual({ image, status: 400, code: 'invalid_input' });
+      expect(body.errors).toEqual([{ field: 'body/dockerImage', message: expect.stringMatching(reason) }]);
+    }
+    const tooLong = await as('admin', 'PATCH', '', { dockerImage: `${'a'.repeat(250)}:123456` });
+    expect(tooLong.body.errors).toEqual([{ field: 'body/dockerImage', message: 'must NOT have more than 255 characters' }]);
+    expect((await as('viewer', 'GET', '')).body).toMatchObject({ dockerImage: 'python:3.11', name: 'Santé Publique Sahel' });
+  });
+});
+
+describe('when the platform restricts images to an allow-list', () => {
+  let restricted: Stack;
+  let place: PersonaWorkspace;
+  beforeAll(async () => {
+    restricted = await startStack({ workspacesEnv: { HEXA_DEFAULT_IMAGE: 'hexa/base:1', HEXA_IMAGE_ALLOW_LIST: 'registry.example.org/hexa/*, python:3.*' } });
+    place = await workspaceWithPersonas(restricted, 'Restricted');
+  });
+  afterAll(() => restricted.close());
+
+  const patch = async (dockerImage: string) => {
+    const response = await restricted.call({ method: 'PATCH', url: `/api/workspaces/${place.slug}`, token: place.tokens.admin, payload: { dockerImage } });
+    return { status: response.statusCode, body: response.json() };
+  };
+
+  it('accepts images that a pattern matches, Docker Hub names included', async () => {
+    expect(await patch('registry.example.org/hexa/r-env:4.3')).toMatchObject({ status: 200, body: { dockerImage: 'registry.example.org/hexa/r-env:4.3' } });
+    expect(await patch('docker.io/library/python:3.12')).toMatchObject({ status: 200 });
+    expect(await patch('')).toMatchObject({ status: 200, body: { dockerImage: null, effectiveImage: 'hexa/base:1' } });
+  });
+
+  it('refuses any other image with an error that names the allowed patterns', async () => {
+    const { status, body } = await patch('registry.example.org/other/r-env:4.3');
+    expect([status, body.code]).toEqual([400, 'invalid_input']);
+    expect(body.detail).toBe('"registry.example.org/other/r-env:4.3" (registry.example.org/other/r-env:4.3) is not allowed on this platform; allowed images match: registry.example.org/hexa/*, python:3.*');
+    expect((await patch('python:2.7')).body.detail).toContain('allowed images match: registry.example.org/hexa/*, python:3.*');
+  });
+});
+
+describe('when an Admin archives the workspace', () => {
+  let archived: PersonaWorkspace;
+  beforeAll(async () => {
+    archived = await workspaceWithPersonas(stack, 'Old Project');
+  });
+
+  const call = async (persona: Persona, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: object) => {
+    const response = await stack.call({ method, url, token: archived.tokens[persona], ...(payload ? { payload } : {}) });
+    return { status: response.statusCode, body: response.json() };
+  };
+  const listed = async (persona: Persona, query = '') =>
+    (await call(persona, 'GET', `/api/workspaces?perPage=100${query}`)).body.items.map((item: { slug: string }) => item.slug) as string[];
+
+  it('refuses Editors and Viewers (403) and outsiders (404)', async () => {
+    for (const persona of ['editor', 'viewer'] as const) expect(await call(persona, 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 403 });
+    expect(await call('outsider', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+  });
+
+  it('hides it from every list and lookup, emits workspace.archived in the same transaction, and refuses a second archive', async () => {
+    expect(await listed('viewer')).toContain(archived.slug);
+    const answer = await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ slug: archived.slug, archivedAt: expect.any(String) });
+
+    for (const persona of ['admin', 'editor', 'viewer', 'organizationAdmin', 'owner'] as const) {
+      expect(await listed(persona)).not.toContain(archived.slug);
+      expect(await call(persona, 'GET', `/api/workspaces/${archived.slug}`)).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+      expect(await call(persona, 'GET', `/api/workspaces/${archived.slug}/configuration`)).toMatchObject({ status: 404 });
+    }
+    expect(await call('admin', 'PATCH', `/api/workspaces/${archived.slug}`, { name: 'Back' })).toMatchObject({ status: 404 });
+    expect(await call('editor', 'PUT', `/api/workspaces/${archived.slug}/description`, { markdown: 'x' })).toMatchObject({ status: 404 });
+    expect(await call('outsider', 'GET', `/api/workspaces/${archived.slug}`)).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+
+    const events = await query(`select queue, job_name, payload from "${stack.schemas.workspaces}".outbox where job_name = 'workspace.archived'`);
+    expect(events).toEqual([{ queue: 'databases', job_name: 'workspace.archived', payload: { workspaceId: archived.id, slug: archived.slug, actorId: archived.userIds.admin } }]);
+
+    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 409, body: { code: 'conflict' } });
+  });
+
+  it('keeps its slug: a new workspace of the same name gets another', async () => {
+    const again = await call('owner', 'POST', '/api/workspaces', { name: 'Old Project' });
+    expect(again.status).toBe(201);
+    expect(again.body.slug).toMatch(/^old-project-[0-9a-f]{6}$/);
+  });
+
+  it('shows it to organization Owners and Admins in the archived list, and to nobody else', async () => {
+    expect(await listed('organizationAdmin', '&archived=true')).toContain(archived.slug);
+    const [entry] = (await call('owner', 'GET', '/api/workspaces?archived=true&query=old')).body.items;
+    expect(entry).toMatchObject({ slug: archived.slug, archivedAt: expect.any(String) });
+    expect(await call('admin', 'GET', '/api/workspaces?archived=true')).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+  });
+
+  it('is restored by an organization Admin only: a workspace Admin gets 403, and an active workspace 409', async () => {
+    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+    expect(await call('viewer', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 403 });
+    expect(await call('outsider', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 404 });
+
+    const restored = await call('organizationAdmin', 'POST', `/api/workspaces/${archived.slug}/restore`);
+    expect(restored).toMatchObject({ status: 200, body: { slug: archived.slug, name: 'Old Project' } });
+    expect(restored.body.archivedAt).toBeUndefined();
+    expect(await listed('viewer')).toContain(archived.slug);
+    expect(await call('viewer', 'GET', `/api/workspaces/${archived.slug}`)).toMatchObject({ status: 200 });
+    const events = await query(`select queue, payload from "${stack.schemas.workspaces}".outbox where job_name = 'workspace.restored'`);
+    expect(events).toEqual([{ queue: 'databases', payload: { workspaceId: archived.id, slug: archived.slug, actorId: archived.userIds.organizationAdmin } }]);
+
+    expect(await call('owner', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 409, body: { code: 'conflict' } });
+  });
+
+  it('refuses a body with a field', async () => {
+    const response = await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`, { reason: 'done' });
+    expect(response).toMatchObject({ status: 400, body: { errors: [{ field: 'body/reason', message: 'unknown field "reason"' }] } });
+  });
+});
+
+describe('when a home page is read', () => {
+  it('serves the rendering stored when it was written, without rendering again', async () => {
+    await as('editor', 'PUT', '/description', { markdown: '# Stored' });
+    await query(`update "${stack.schemas.workspaces}".workspaces set description_html = '<p>as stored</p>' where id = $1`, [workspace.id]);
+    expect((await as('viewer', 'GET', '')).body.descriptionHtml).toBe('<p>as stored</p>');
+  });
+
+  it('renders a page stored by an older renderer (or before renderings were stored) again, and stores the new rendering', async () => {
+    await query(`update "${stack.schemas.workspaces}".workspaces set description = '# Old <script>x</script>', description_html = '<p>stale</p>', description_html_version = 0 where id = $1`, [workspace.id]);
+    expect((await as('viewer', 'GET', '')).body.descriptionHtml).toBe('<h1>Old </h1>\n');
+    expect(await query(`select description_html, description_html_version from "${stack.schemas.workspaces}".workspaces where id = $1`, [workspace.id])).toEqual([
+      { description_html: '<h1>Old </h1>\n', description_html_version: 1 },
+    ]);
+    await query(`update "${stack.schemas.workspaces}".workspaces set description_html = null, description_html_version = null where id = $1`, [workspace.id]);
+    expect((await as('viewer', 'GET', '')).body.descriptionHtml).toBe('<h1>Old </h1>\n');
+  });
+});
