@@ -16,7 +16,10 @@ function workspace(slug: string, overrides: Partial<Workspace> = {}): Workspace 
     slug,
     name: slug.toUpperCase(),
     description: '# Welcome',
+    descriptionHtml: '<h1>Welcome</h1>',
     countries: [],
+    dockerImage: null,
+    effectiveImage: 'hexa/base-environment:latest',
     status: 'ready',
     createdAt: '2026-11-01T00:00:00.000Z',
     updatedAt: '2026-11-01T00:00:00.000Z',
@@ -27,7 +30,7 @@ function workspace(slug: string, overrides: Partial<Workspace> = {}): Workspace 
   };
 }
 
-const page = (items: WorkspaceSummary[]) => json(200, { items, page: 1, perPage: 50, totalItems: items.length, totalPages: 1 });
+const page = (items: WorkspaceSummary[]) => json(200, { items, page: 1, perPage: 50, totalItems: items.length, totalItemsCapped: false, totalPages: 1 });
 
 /** Signs a member (or an organization role) in through the store, as the login page does. */
 async function signedIn(routes: Parameters<typeof fakeNetwork>[0], organizationRole: 'OWNER' | 'ADMIN' | 'MEMBER' = 'MEMBER') {

@@ -5,6 +5,7 @@ import * as inbox from './2026-11-29T1200-inbox.js';
 import * as sessionFamiliesAndPersonalTokens from './2026-11-29T1200-session-families-and-personal-tokens.js';
 import * as outbox from './2026-11-30T1000-outbox.js';
 import * as invitations from './2026-11-30T1001-invitations.js';
+import * as publishExistingMemberships from './2026-11-30T1100-publish-existing-memberships.js';
 
 /** Every migration of the membership schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1201-idempotency-keys': idempotencyKeys,
   '2026-11-30T1000-outbox': outbox,
   '2026-11-30T1001-invitations': invitations,
+  '2026-11-30T1100-publish-existing-memberships': publishExistingMemberships,
 };
