@@ -33,9 +33,12 @@ export async function ensureTestClusterAdmin(): Promise<void> {
   await ensureClusterAdmin({ superuserUrl: testWorkspaceClusterSuperuserUrl, role, password });
 }
 
+/** Where the workspace cluster listens over TCP (the admin URL's host and port). */
+const cluster = { host: new URL(testWorkspaceClusterAdminUrl).hostname, port: Number(new URL(testWorkspaceClusterAdminUrl).port || 5432) };
+
 /** The outcome of a login over TCP as users make it: 'ok' or the SQLSTATE of the refusal. */
 export async function loginOutcome(login: { user: string; password: string; database: string }): Promise<string> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5433, ...login, connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({ ...cluster, ...login, connectionTimeoutMillis: 5000 });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -50,7 +53,7 @@ export async function loginOutcome(login: { user: string; password: string; data
 
 /** Runs statements over TCP as a workspace login; returns each one's rows or its SQLSTATE. */
 export async function runAs(login: { user: string; password: string; database: string }, statements: string[]): Promise<(Record<string, unknown>[] | string)[]> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5433, ...login });
+  const client = new pg.Client({ ...cluster, ...login });
   await client.connect();
   try {
     const results: (Record<string, unknown>[] | string)[] = [];

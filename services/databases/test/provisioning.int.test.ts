@@ -1,5 +1,6 @@
+import pg from 'pg';
 import pino from 'pino';
-import { eventually, query, workspaceClusterObjects } from '@hexa/testing';
+import { eventually, query, testWorkspaceClusterAdminUrl, workspaceClusterObjects } from '@hexa/testing';
 import type { UserCaller } from '@hexa/kit';
 import { createWorkspaceCluster, type WorkspaceCluster } from '../src/modules/cluster/workspace-cluster.js';
 import { createProvisioningService } from '../src/modules/provisioning/provisioning-service.js';
@@ -212,8 +213,7 @@ describe('when a workspace is archived, then restored', () => {
     const owner = { user: before.names.owner, password: before.owner, database: before.names.database };
     expect(await runAs(owner, ['create table kept (id int)', 'insert into kept values (42)'])).toEqual([[], []]);
 
-    const { Client } = (await import('pg')).default;
-    const session = new Client({ host: '127.0.0.1', port: 5433, ...owner });
+    const session = new pg.Client({ connectionString: `postgres://${owner.user}:${owner.password}@${new URL(testWorkspaceClusterAdminUrl).host}/${owner.database}` });
     session.on('error', () => undefined);
     await session.connect();
 
