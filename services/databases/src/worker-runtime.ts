@@ -28,7 +28,8 @@ const liveStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'wait
  */
 export function createDatabasesWorker(options: { config: DatabasesConfig; log: Logger }) {
   const { config, log } = options;
-  const db = createDatabase<DatabasesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  // Each running job holds one connection for its workspace's lock and uses another meanwhile.
+  const db = createDatabase<DatabasesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 2 * config.WORKER_CONCURRENCY + 4 });
   const redis = createRedis(config.REDIS_URL);
   const workerConnection = createRedis(config.REDIS_URL, 'worker');
   const secrets = createSecrets(config.HEXA_DATABASE_ENCRYPTION_KEY);

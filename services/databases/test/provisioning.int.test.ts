@@ -174,6 +174,11 @@ describe('when a login with the workspace\'s name already exists with privileges
       await real.close();
     }
     await fixture.waitForStatus(workspace.workspaceId, 'ready');
+    const audit = await eventually(async () => {
+      const jobs = await fixture.queues.workspaces.getJobs(['waiting', 'completed', 'active']);
+      return jobs.find((job) => job?.name === 'audit.recorded' && job.data.workspaceId === workspace.workspaceId);
+    });
+    expect(audit.data).toMatchObject({ action: 'database.provisioning-retried', actor: { kind: 'user', userId: workspace.createdBy }, before: failed.status_reason });
     const again = await eventually(async () => (await fixture.queues.workspaces.getJob(`database.status-changed-${workspace.workspaceId}-2-provisioning`)) ?? undefined);
     expect(again.data).toMatchObject({ status: 'provisioning' });
     const ready = await eventually(async () => (await fixture.queues.workspaces.getJob(`database.status-changed-${workspace.workspaceId}-2-ready`)) ?? undefined);

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { JobPayload, Schemas } from '@hexa/contract';
-import { enqueueJob, httpError, processOnce, type JobKey, type UserCaller } from '@hexa/kit';
+import { auditActor, enqueueJob, httpError, processOnce, recordAudit, type JobKey, type UserCaller } from '@hexa/kit';
 import type { DatabasesDatabase, DatabaseStatus } from '../../database.js';
 import { databaseNamesFor, generatePassword, type ClusterEndpoint, type WorkspaceDatabaseNames } from '../cluster/cluster-fns.js';
 import type { WorkspaceCluster } from '../cluster/workspace-cluster.js';
@@ -189,7 +189,7 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     },
 
     /** An Admin's retry of a failed database: provisioning starts again, keeping what was made. */
-    async retry(_caller: UserCaller, slug: string): Promise<Schemas['WorkspaceDatabase']> {
+    async retry(caller: UserCaller, slug: string): Promise<Schemas['WorkspaceDatabase']> {
       await db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('workspace_databases').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
         if (!row || row.archived_at) throw httpError('workspace_not_found');
@@ -204,6 +204,7 @@ export function createProvisioningService(deps: ProvisioningDeps) {
         await trx.deleteFrom('provisioning_steps').where('workspace_id', '=', row.workspace_id).execute();
         await enqueueJob(trx, 'databases', 'provisioning.requested', { workspaceId: row.workspace_id }, `provisioning.requested-${row.workspace_id}-${again.generation}`);
         await reportStatus(trx, again, 'provisioning');
+        await recordAudit(trx, { workspaceId: row.workspace_id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'database.provisioning-retried', before: row.status_reason });
       });
       return describe(slug);
     },
