@@ -221,17 +221,48 @@ describe('when the content pages get bad input', () => {
   });
 });
 
-describe('when a database has not been provisioned yet', () => {
-  it('says provisioning, and its content, credentials and password answer 409 database_not_ready', async () => {
-    const unborn = `not-yet-${randomUUID().slice(0, 8)}`;
-    await query(`insert into "${stack.schemas.membership}".workspace_memberships (workspace_slug, workspace_id, user_id, role) values ($1, $2, $3, 'ADMIN')`, [unborn, randomUUID(), ids.admin]);
-    const at = (url: string, method: 'GET' | 'POST' = 'GET') => stack.call({ method, url: `/api/workspaces/${unborn}${url}`, token: tokens.admin });
-    expect((await at('/database')).json()).toEqual({ status: 'provisioning', host: '127.0.0.1', port: 5433, dbName: null, tableCount: null });
-    for (const [url, method] of [['/database/tables', 'GET'], ['/database/credentials', 'GET'], ['/database/password-rotations', 'POST']] as const) {
-      const answer = await at(url, method);
-      expect({ url, status: answer.statusCode, code: answer.json().code }).toEqual({ url, status: 409, code: 'database_not_ready' });
+describe('when the databases service does not know the workspace (it does not exist, or its creation has not arrived yet)', () => {
+  it('answers 404 not_found to every database operation, as for an unknown workspace', async () => {
+    const unknown = `not-yet-${randomUUID().slice(0, 8)}`;
+    await query(`insert into "${stack.schemas.membership}".workspace_memberships (workspace_slug, workspace_id, user_id, role) values ($1, $2, $3, 'ADMIN')`, [unknown, randomUUID(), ids.admin]);
+    for (const [url, method] of [['/database', 'GET'], ['/database/tables', 'GET'], ['/database/tables/cases/rows', 'GET'], ['/database/credentials', 'GET'], ['/database/password-rotations', 'POST'], ['/database/retry', 'POST']] as const) {
+      const answer = await stack.call({ method, url: `/api/workspaces/${unknown}${url}`, token: tokens.admin });
+      expect({ url, status: answer.statusCode, code: answer.json().code }).toEqual({ url, status: 404, code: 'not_found' });
     }
-    expect((await at('/database/retry', 'POST')).statusCode).toBe(404);
+  });
+});
+
+describe('when provisioning fails', () => {
+  it('shows failed with the reason, refuses content, credentials and rotation (409), and an Admin\'s retry makes it ready', async () => {
+    const broken = { workspaceId: randomUUID(), slug: `broken-${randomUUID().slice(0, 8)}`, createdBy: ids.admin };
+    const name = `${stack.databasesConfig.HEXA_WORKSPACE_DB_PREFIX}${broken.workspaceId.replace(/-/g, '')}`;
+    await query(`insert into "${stack.schemas.membership}".workspace_memberships (workspace_slug, workspace_id, user_id, role) values ($1, $2, $3, 'ADMIN')`, [broken.slug, broken.workspaceId, ids.admin]);
+    // A login of that name that a superuser made: provisioning refuses to take it over, and fails at once.
+    const superuser = new pg.Client({ connectionString: testWorkspaceClusterSuperuserUrl });
+    await superuser.connect();
+    try {
+      await superuser.query(`create role "${name}" superuser`);
+      await databasesWorker.outbox.queues.databases.add('workspace.created', broken, { jobId: `workspace.created-${broken.workspaceId}` });
+      const at = (url: string, method: 'GET' | 'POST' = 'GET', as: keyof typeof tokens = 'admin') => stack.call({ method, url: `/api/workspaces/${broken.slug}${url}`, token: tokens[as] });
+      const failed = await eventually(async () => {
+        const answer = (await at('/database')).json();
+        return answer.status === 'failed' ? answer : undefined;
+      });
+      expect(failed).toEqual({ status: 'failed', reason: `Role ${name} exists on the workspace cluster with privileges a workspace login must not have`, host: '127.0.0.1', port: 5433, dbName: name, tableCount: null });
+      for (const [url, method] of [['/database/tables', 'GET'], ['/database/credentials', 'GET'], ['/database/password-rotations', 'POST']] as const) {
+        const answer = await at(url, method);
+        expect({ url, status: answer.statusCode, code: answer.json().code }).toEqual({ url, status: 409, code: 'database_not_ready' });
+      }
+
+      await superuser.query(`drop role "${name}"`);
+      const retried = await at('/database/retry', 'POST');
+      expect(retried.statusCode).toBe(202);
+      expect(retried.json()).toMatchObject({ status: 'provisioning', dbName: name });
+      await eventually(async () => ((await at('/database')).json().status === 'ready' ? true : undefined));
+      expect((await at('/database/credentials')).statusCode).toBe(200);
+    } finally {
+      await superuser.end();
+    }
   });
 
   it('a ready database cannot be retried', async () => {

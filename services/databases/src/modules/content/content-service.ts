@@ -4,7 +4,7 @@ import type { Schemas } from '@hexa/contract';
 import { AppError, httpError, isDatabaseUnavailable } from '@hexa/kit';
 import type { DatabasesDatabase } from '../../database.js';
 import { loginUrl } from '../cluster/cluster-fns.js';
-import { findWorkspaceDatabaseBySlug, type WorkspaceDatabaseRow } from '../provisioning/provisioning-repository.js';
+import { getWorkspaceDatabaseBySlug, type WorkspaceDatabaseRow } from '../provisioning/provisioning-repository.js';
 import type { Secrets } from '../secrets/secrets.js';
 import { cellOf, cellMaxLength, relationKinds, rowCountOf } from './content-fns.js';
 
@@ -65,9 +65,8 @@ export function createContentService(deps: {
   const { db, secrets, statementTimeoutMs, exactCountLimit } = deps;
 
   async function readyRow(slug: string): Promise<WorkspaceDatabaseRow> {
-    const row = await findWorkspaceDatabaseBySlug(db, slug);
-    if (row?.archived_at) throw httpError('workspace_not_found');
-    if (!row || row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row?.status ?? 'provisioning'}; its content is shown once it is ready.`);
+    const row = await getWorkspaceDatabaseBySlug(db, slug);
+    if (row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row.status}; its content is shown once it is ready.`);
     return row;
   }
 

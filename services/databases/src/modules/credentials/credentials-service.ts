@@ -3,7 +3,7 @@ import type { Schemas } from '@hexa/contract';
 import { auditActor, httpError, recordAudit, type UserCaller } from '@hexa/kit';
 import type { DatabasesDatabase } from '../../database.js';
 import { userUrl, type ClusterEndpoint } from '../cluster/cluster-fns.js';
-import { findWorkspaceDatabaseBySlug } from '../provisioning/provisioning-repository.js';
+import { getWorkspaceDatabaseBySlug } from '../provisioning/provisioning-repository.js';
 import type { Secrets } from '../secrets/secrets.js';
 
 /** The read-write login of a workspace's database, for Editors and Admins (the binding checked the role). */
@@ -16,9 +16,8 @@ export function createCredentialsService(deps: { db: Kysely<DatabasesDatabase>; 
      * answer); the entry names the login, never the password.
      */
     async read(caller: UserCaller, slug: string): Promise<Schemas['DatabaseCredentials']> {
-      const row = await findWorkspaceDatabaseBySlug(db, slug);
-      if (row?.archived_at) throw httpError('workspace_not_found');
-      if (!row || row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row?.status ?? 'provisioning'}; its credentials exist once it is ready.`);
+      const row = await getWorkspaceDatabaseBySlug(db, slug);
+      if (row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row.status}; its credentials exist once it is ready.`);
       const password = secrets.open(row.owner_password, { workspaceId: row.workspace_id, login: 'owner' });
       await db.transaction().execute((trx) =>
         recordAudit(trx, { workspaceId: row.workspace_id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'database.credentials-viewed', target: row.owner_role }),

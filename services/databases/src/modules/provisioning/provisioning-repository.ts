@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { httpError } from '@hexa/kit';
 import type { DatabasesDatabase, WorkspaceDatabasesTable } from '../../database.js';
 
 export type WorkspaceDatabaseRow = Selectable<WorkspaceDatabasesTable>;
@@ -9,6 +10,20 @@ export async function findWorkspaceDatabase(db: Kysely<DatabasesDatabase>, works
 
 export async function findWorkspaceDatabaseBySlug(db: Kysely<DatabasesDatabase>, slug: string): Promise<WorkspaceDatabaseRow | undefined> {
   return db.selectFrom('workspace_databases').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+/**
+ * The database of a workspace the API addresses. An archived workspace's is
+ * `404 workspace_not_found`, like the workspace; one this service does not know
+ * is `404 not_found`: the workspace does not exist, or its `workspace.created`
+ * has not arrived yet (the gateway lets organization Admins address any slug,
+ * so "not yet" cannot be told from "never").
+ */
+export async function getWorkspaceDatabaseBySlug(db: Kysely<DatabasesDatabase>, slug: string): Promise<WorkspaceDatabaseRow> {
+  const row = await findWorkspaceDatabaseBySlug(db, slug);
+  if (row?.archived_at) throw httpError('workspace_not_found');
+  if (!row) throw httpError('not_found', "This workspace's database is not known (yet): it is set up within seconds of the workspace's creation.");
+  return row;
 }
 
 export async function completedSteps(db: Kysely<DatabasesDatabase>, workspaceId: string): Promise<Set<string>> {

@@ -7,7 +7,7 @@ import type { WorkspaceCluster } from '../cluster/workspace-cluster.js';
 import { withWorkspaceLock } from '../cluster/workspace-lock.js';
 import type { Secrets } from '../secrets/secrets.js';
 import { describeFailure, provisioningSteps, type ProvisioningStep } from './provisioning-fns.js';
-import { completedSteps, findWorkspaceDatabase, findWorkspaceDatabaseBySlug, recordStep, stalledProvisioning, type WorkspaceDatabaseRow } from './provisioning-repository.js';
+import { completedSteps, findWorkspaceDatabase, getWorkspaceDatabaseBySlug, recordStep, stalledProvisioning, type WorkspaceDatabaseRow } from './provisioning-repository.js';
 
 export interface ProvisioningDeps {
   db: Kysely<DatabasesDatabase>;
@@ -125,17 +125,14 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     });
   }
 
-  /** The status page of a workspace's database; before the job has arrived, `provisioning`. */
+  /** The status page of a workspace's database. */
   async function describe(slug: string): Promise<Schemas['WorkspaceDatabase']> {
-    const row = await findWorkspaceDatabaseBySlug(db, slug);
-    if (row?.archived_at) throw httpError('workspace_not_found');
-    const { host, port } = deps.shown;
-    if (!row) return { status: 'provisioning', host, port, dbName: null, tableCount: null };
+    const row = await getWorkspaceDatabaseBySlug(db, slug);
     return {
       status: row.status,
       ...(row.status_reason ? { reason: row.status_reason } : {}),
-      host,
-      port,
+      host: deps.shown.host,
+      port: deps.shown.port,
       dbName: row.database_name,
       tableCount: row.status === 'ready' && deps.countTables ? await deps.countTables(row) : null,
     };
@@ -191,8 +188,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     /** An Admin's retry of a failed database: provisioning starts again, keeping what was made. */
     async retry(caller: UserCaller, slug: string): Promise<Schemas['WorkspaceDatabase']> {
       await db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('workspace_databases').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
-        if (!row || row.archived_at) throw httpError('workspace_not_found');
+        await getWorkspaceDatabaseBySlug(trx, slug);
+        const row = await trx.selectFrom('workspace_databases').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirstOrThrow();
         if (row.status !== 'failed') throw httpError('conflict', `Only a failed database can be retried; this one is ${row.status}.`);
         const again = await trx
           .updateTable('workspace_databases')

@@ -7,7 +7,7 @@ import { generatePassword } from '../cluster/cluster-fns.js';
 import type { WorkspaceCluster } from '../cluster/workspace-cluster.js';
 import { withWorkspaceLock } from '../cluster/workspace-lock.js';
 import { describeFailure } from '../provisioning/provisioning-fns.js';
-import { findWorkspaceDatabase, findWorkspaceDatabaseBySlug } from '../provisioning/provisioning-repository.js';
+import { findWorkspaceDatabase, getWorkspaceDatabaseBySlug } from '../provisioning/provisioning-repository.js';
 import type { Attempt } from '../provisioning/provisioning-service.js';
 import type { Secrets } from '../secrets/secrets.js';
 import { findRotation, stalledRotations, toRotation, type RotationRow } from './rotations-repository.js';
@@ -82,9 +82,8 @@ export function createRotationsService(deps: {
   return {
     /** Requests a rotation: refused while another is pending or running (the database's unique index decides races). */
     async request(caller: UserCaller, slug: string): Promise<Schemas['PasswordRotation']> {
-      const row = await findWorkspaceDatabaseBySlug(db, slug);
-      if (row?.archived_at) throw httpError('workspace_not_found');
-      if (!row || row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row?.status ?? 'provisioning'}; its password can be regenerated once it is ready.`);
+      const row = await getWorkspaceDatabaseBySlug(db, slug);
+      if (row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row.status}; its password can be regenerated once it is ready.`);
       const id = randomUUID();
       try {
         const rotation = await db.transaction().execute(async (trx) => {
@@ -107,10 +106,9 @@ export function createRotationsService(deps: {
     },
 
     async get(slug: string, id: string): Promise<Schemas['PasswordRotation']> {
-      const row = await findWorkspaceDatabaseBySlug(db, slug);
-      if (row?.archived_at) throw httpError('workspace_not_found');
-      const rotation = row ? await findRotation(db, id) : undefined;
-      if (!row || !rotation || rotation.workspace_id !== row.workspace_id) throw httpError('not_found', 'No such password rotation in this workspace.');
+      const row = await getWorkspaceDatabaseBySlug(db, slug);
+      const rotation = await findRotation(db, id);
+      if (!rotation || rotation.workspace_id !== row.workspace_id) throw httpError('not_found', 'No such password rotation in this workspace.');
       return toRotation(rotation);
     },
 
