@@ -63,9 +63,30 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, schema: string, migrat
     migrationTableSchema: schema,
     provider: { getMigrations: async () => migrations },
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error;
+      return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+    } catch (error) {
+      if (attempt >= maxMigrationAttempts || !isAnotherSchemaGone(error, schema)) throw error;
+    }
+  }
+}
+
+/** A migration that met a schema dropped meanwhile is tried again this many times in all. */
+const maxMigrationAttempts = 3;
+
+/**
+ * Kysely's migrator looks for its own tables with a catalogue query that calls
+ * has_schema_privilege() on every schema of the database: a schema dropped
+ * meanwhile by someone else (a test file ending, a clean-up) fails it with
+ * 3F000 naming that other schema. Nothing was applied then (it fails before
+ * taking the migration lock); trying again sees the catalogue without it.
+ */
+function isAnotherSchemaGone(error: unknown, schema: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${schema}"`);
 }
 
 /** Throws when PostgreSQL does not answer. */

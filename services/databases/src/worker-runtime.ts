@@ -3,10 +3,10 @@ import { createDatabase, createRedis, createWorker, pruneInbox } from '@hexa/kit
 import type { DatabasesConfig } from './config.js';
 import type { DatabasesDatabase } from './database.js';
 import { databasesProcessors } from './jobs.js';
-import { endpointOf } from './modules/cluster/cluster-fns.js';
+import { endpointOf, shownEndpoint } from './modules/cluster/cluster-fns.js';
 import { createWorkspaceCluster } from './modules/cluster/workspace-cluster.js';
 import { createLifecycleService } from './modules/lifecycle/lifecycle-service.js';
-import { createProvisioningService, shownEndpoint } from './modules/provisioning/provisioning-service.js';
+import { createProvisioningService } from './modules/provisioning/provisioning-service.js';
 import { createRotationsService } from './modules/rotations/rotations-service.js';
 import { createSecrets } from './modules/secrets/secrets.js';
 import { createDatabasesRelay } from './relay.js';

@@ -62,6 +62,11 @@ export function loginUrl(adminUrl: string, user: string, password: string, datab
   return url.toString();
 }
 
+/** What the API shows of the cluster's address (HEXA_WORKSPACE_DB_HOST/PORT, else the admin URL's). */
+export function shownEndpoint(endpoint: ClusterEndpoint, host: string, port: number): ClusterEndpoint {
+  return { host: host || endpoint.host, port: port || endpoint.port };
+}
+
 /** The host and port of the admin URL. */
 export function endpointOf(adminUrl: string): ClusterEndpoint {
   const url = new URL(adminUrl);

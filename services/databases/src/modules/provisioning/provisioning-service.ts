@@ -242,8 +242,3 @@ export function createProvisioningService(deps: ProvisioningDeps) {
 }
 
 export type ProvisioningService = ReturnType<typeof createProvisioningService>;
-
-/** What the API shows of the cluster's address (HEXA_WORKSPACE_DB_HOST/PORT, else the admin URL's). */
-export function shownEndpoint(endpoint: ClusterEndpoint, host: string, port: number): ClusterEndpoint {
-  return { host: host || endpoint.host, port: port || endpoint.port };
-}
