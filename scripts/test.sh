@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: prepares what the tests need (pnpm, node_modules, PostgreSQL, Redis,
-# the hexa_test database), then runs the checks in order and stops at the first failure.
+# the hexa_test database, the cluster of workspace databases), then runs the checks in order and stops at the first failure.
 # Extra arguments go to Jest, e.g. `npm test -- services/gateway`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +15,12 @@ ensure_chromium
 # (hexa_test_<service>) with it, and each service under test logs in as its own role.
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hexa_test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+
+# The workspace databases' cluster (password logins over TCP, so that credentials are really checked).
+# Its superuser is reached through the socket; the tests set up their admin login with it.
+ensure_workspace_cluster
+export TEST_WORKSPACE_DB_SUPERUSER_URL="${TEST_WORKSPACE_DB_SUPERUSER_URL:-postgres://postgres@localhost:$HEXA_WORKSPACE_PG_PORT/postgres?host=/var/run/postgresql}"
+export TEST_WORKSPACE_DB_ADMIN_URL="${TEST_WORKSPACE_DB_ADMIN_URL:-postgres://hexa_test_workspace_admin:hexa-test-workspace-admin@127.0.0.1:$HEXA_WORKSPACE_PG_PORT/postgres}"
 
 pnpm contract:check
 pnpm typecheck

@@ -130,6 +130,36 @@ function roleOf(service: DatabaseService): string {
 
 const rolePasswords = loadRolePasswords();
 
+// The workspace databases live on their own cluster with password logins (scripts/lib/ensure.sh
+// ensure_workspace_cluster). The databases service reaches it as an admin login with CREATEDB CREATEROLE
+// (not a superuser), whose password is generated once into .hexa/workspace-cluster.json; its passwords
+// are encrypted at rest with a key generated once into .hexa/database-encryption.key.
+// HEXA_WORKSPACE_DB_ADMIN_URL names another cluster instead (its admin login then exists already).
+const workspaceClusterPort = process.env.HEXA_WORKSPACE_PG_PORT || '5433';
+const givenWorkspaceAdminUrl = process.env.HEXA_WORKSPACE_DB_ADMIN_URL;
+const workspaceSuperuserUrl = process.env.HEXA_WORKSPACE_DB_SUPERUSER_URL || `postgres://postgres@localhost:${workspaceClusterPort}/postgres?host=/var/run/postgresql`;
+
+function loadWorkspaceAdminUrl(): string {
+  const file = join(stateDir, 'workspace-cluster.json');
+  let stored: { role?: unknown; password?: unknown } = {};
+  if (existsSync(file)) {
+    try {
+      stored = JSON.parse(readFileSync(file, 'utf8')) as typeof stored;
+    } catch (error) {
+      throw new Error(`cannot read ${file} (${(error as Error).message}); delete it to give the workspace cluster's admin login a new password`);
+    }
+  }
+  // Named after the instance's role prefix: a second instance on the same cluster (the fault tests) has its own.
+  const role = `${rolePrefix}workspace_admin`;
+  const password = typeof stored.password === 'string' && stored.password.length >= 16 ? stored.password : randomBytes(24).toString('base64url');
+  if (stored.role !== role || stored.password !== password) writeSecret(file, `${JSON.stringify({ role, password }, null, 2)}\n`);
+  return `postgres://${role}:${password}@127.0.0.1:${workspaceClusterPort}/postgres`;
+}
+
+const databaseEncryptionKeyFile = join(stateDir, 'database-encryption.key');
+if (!existsSync(databaseEncryptionKeyFile)) writeSecret(databaseEncryptionKeyFile, `${randomBytes(32).toString('base64')}\n`);
+const workspaceAdminUrl = givenWorkspaceAdminUrl || loadWorkspaceAdminUrl();
+
 /** The admin URL's server and database, logged in as the service's role. */
 function databaseUrlOf(service: DatabaseService): string {
   const databaseUrl = new URL(adminDatabaseUrl);
@@ -152,7 +182,7 @@ const gatewayHost = process.env.HEXA_HOST || '0.0.0.0';
 const ownerPasswordReset = process.env.HEXA_OWNER_PASSWORD_RESET || 'false';
 const ownerName = process.env.HEXA_OWNER_NAME || 'Organization Owner';
 // (concurrently starts each child with this process's environment, so they leave it too.)
-for (const name of ['HEXA_OWNER_EMAIL', 'HEXA_OWNER_PASSWORD', 'HEXA_OWNER_PASSWORD_RESET', 'HEXA_ADMIN_DATABASE_URL', 'DATABASE_URL']) delete process.env[name];
+for (const name of ['HEXA_OWNER_EMAIL', 'HEXA_OWNER_PASSWORD', 'HEXA_OWNER_PASSWORD_RESET', 'HEXA_ADMIN_DATABASE_URL', 'DATABASE_URL', 'HEXA_WORKSPACE_DB_ADMIN_URL', 'HEXA_WORKSPACE_DB_SUPERUSER_URL']) delete process.env[name];
 const inherited = { ...process.env };
 
 const commonEnv: NodeJS.ProcessEnv = {
@@ -169,11 +199,16 @@ const commonEnv: NodeJS.ProcessEnv = {
 
 const withKey = (service: ServiceName, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HEXA_SERVICE_KEY_FILE: servicePrivateKeyFile(service), ...env });
 const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => (serviceRegistry[service].database ? { DATABASE_URL: databaseUrlOf(service) } : {});
+/** What only some services get: the databases service's cluster login and encryption key. */
+const ownSettings = (service: ServiceName): NodeJS.ProcessEnv =>
+  service === 'databases'
+    ? { HEXA_WORKSPACE_DB_ADMIN_URL: workspaceAdminUrl, HEXA_DATABASE_ENCRYPTION_KEY_FILE: databaseEncryptionKeyFile, HEXA_WORKSPACE_DB_PREFIX: `${rolePrefix}ws_` }
+    : {};
 
 /** Every long-running process — each service's server, and its worker where it has one — as a compiled bundle. */
 const processes = bundles().map((bundle) => {
   const service = bundle.name.replace(/-worker$/, '') as ServiceName;
-  const env = withKey(service, withDatabase(service));
+  const env = withKey(service, { ...withDatabase(service), ...ownSettings(service) });
   const port = bundle.name === service ? (service === 'gateway' ? { PORT: gatewayPort, HOST: gatewayHost } : { PORT: String(portOf(service)) }) : {};
   return { name: bundle.name, file: bundle.outfile, env: { ...env, ...port } };
 });
@@ -304,6 +339,9 @@ try {
     HEXA_ADMIN_DATABASE_URL: adminDatabaseUrl,
     ...Object.fromEntries(databaseServices.map((service) => [`${service.toUpperCase()}_DATABASE_URL`, databaseUrlOf(service)])),
   });
+  if (!givenWorkspaceAdminUrl) {
+    await runStep('services/databases/src/provision-cluster.ts', { ...commonEnv, HEXA_WORKSPACE_DB_SUPERUSER_URL: workspaceSuperuserUrl, HEXA_WORKSPACE_DB_ADMIN_URL: workspaceAdminUrl });
+  }
   for (const service of databaseServices) await runStep(`services/${service}/src/migrate.ts`, { ...commonEnv, ...withDatabase(service) });
   // Creates the owner when missing; an existing owner keeps its password (HEXA_OWNER_PASSWORD_RESET=true resets it).
   const reports = await runStep('services/membership/src/seed-owner.ts', {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `npm start`: prepares pnpm, node_modules, PostgreSQL, Redis, the hexa database and Docker,
+# `npm start`: prepares pnpm, node_modules, PostgreSQL, Redis, the hexa database, the cluster of
+# workspace databases and Docker,
 # then hands over to the supervisor (deploy/local/run.ts), which runs every service.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/lib/ensure.sh
 
 ensure_platform hexa
+ensure_workspace_cluster
 ensure_docker
 # The gateway serves the console from its build (apps/console/dist).
 pnpm console:build

@@ -159,6 +159,36 @@ ensure_database() {
   fi
 }
 
+# The cluster that hosts the workspaces' databases (the databases service provisions them). Its own
+# cluster, because the main one trusts every local connection: here TCP logins need their password
+# (scram-sha-256), as on the separate server a production deployment uses, so credentials are really
+# checked. The Unix socket trusts local users (development only): `npm start` and the tests provision the
+# platform's admin role (CREATEDB CREATEROLE, not a superuser) through it, as postgres.
+HEXA_WORKSPACE_CLUSTER=hexa_workspaces
+HEXA_WORKSPACE_PG_PORT=${HEXA_WORKSPACE_PG_PORT:-5433}
+
+_hexa_workspace_cluster_ready() { pg_isready -q -h "$HEXA_PG_HOST" -p "$HEXA_WORKSPACE_PG_PORT"; }
+
+ensure_workspace_cluster() {
+  [[ $HEXA_WORKSPACE_PG_PORT =~ ^[0-9]{1,5}$ ]] || { hexa_die "invalid HEXA_WORKSPACE_PG_PORT: $HEXA_WORKSPACE_PG_PORT"; return 1; }
+  local version
+  version=$(_hexa_pg_version) || return 1
+  if ! pg_lsclusters --no-header 2>/dev/null | awk -v name="$HEXA_WORKSPACE_CLUSTER" '$2 == name { found = 1 } END { exit !found }'; then
+    # Someone else's server on that port would receive our logins: refuse rather than guess.
+    if _hexa_workspace_cluster_ready; then
+      hexa_die "port $HEXA_WORKSPACE_PG_PORT is taken by another PostgreSQL; set HEXA_WORKSPACE_PG_PORT to a free port"
+      return 1
+    fi
+    hexa_log "creating PostgreSQL $version cluster $HEXA_WORKSPACE_CLUSTER on port $HEXA_WORKSPACE_PG_PORT (workspace databases; password logins over TCP)"
+    _hexa_root pg_createcluster "$version" "$HEXA_WORKSPACE_CLUSTER" --port "$HEXA_WORKSPACE_PG_PORT" -- --auth-host=scram-sha-256 --auth-local=trust >&2
+  fi
+  if ! _hexa_workspace_cluster_ready; then
+    hexa_log "starting PostgreSQL $version cluster $HEXA_WORKSPACE_CLUSTER"
+    _hexa_root pg_ctlcluster --skip-systemctl-redirect "$version" "$HEXA_WORKSPACE_CLUSTER" start >&2
+  fi
+  _hexa_wait_for "PostgreSQL cluster $HEXA_WORKSPACE_CLUSTER on port $HEXA_WORKSPACE_PG_PORT" 60 _hexa_workspace_cluster_ready
+}
+
 _hexa_redis_pong() { [[ $(redis-cli -h 127.0.0.1 -p "$HEXA_REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
 
 ensure_redis() {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { serviceNames, serviceRegistry } from '@hexa/contract';
-import { eventually, flushRedisPrefix, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
+import { dropWorkspaceClusterObjects, eventually, flushRedisPrefix, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const ownerLogin = { email: 'owner@faults.test', password: 'owner password for the fault run' };
@@ -72,7 +72,8 @@ async function adminQuery(url: string, text: string): Promise<void> {
 export async function startPlatform(options: { serverUrl: string; port: number; logLevel?: string; env?: Record<string, string> }): Promise<Platform> {
   const id = randomBytes(4).toString('hex');
   const database = `hexa_run_${id}`;
-  const rolePrefix = `hexa_run_${id}_`;
+  // Short: the databases it makes on the workspace cluster are named `<prefix>ws_…`.
+  const rolePrefix = `hr${id}_`;
   const prefix = uniqueQueuePrefix();
   const serverUrl = new URL(options.serverUrl);
   await adminQuery(serverUrl.toString(), `create database "${database}"`);
@@ -108,7 +109,9 @@ export async function startPlatform(options: { serverUrl: string; port: number; 
   const url = `http://127.0.0.1:${options.port}`;
   const cleanUp = async () => {
     await adminQuery(serverUrl.toString(), `drop database if exists "${database}" with (force)`);
-    for (const service of ['membership', 'workspaces', 'databases', 'runner']) await adminQuery(serverUrl.toString(), `drop role if exists "${rolePrefix}${service}"`);
+    for (const service of serviceNames) await adminQuery(serverUrl.toString(), `drop role if exists "${rolePrefix}${service}"`);
+    // Its workspace databases and logins, and its admin login, on the shared workspace cluster.
+    await dropWorkspaceClusterObjects(rolePrefix);
     await flushRedisPrefix(prefix);
     rmSync(stateDir, { recursive: true, force: true });
   };

@@ -21,6 +21,7 @@ export const serviceRegistry = {
   gateway: { port: 8080, database: false, worker: false },
   membership: { port: 8081, database: true, worker: true },
   workspaces: { port: 8082, database: true, worker: true },
+  databases: { port: 8083, database: true, worker: true },
 } as const satisfies Record<string, ServiceEntry>;
 
 export type ServiceName = keyof typeof serviceRegistry;

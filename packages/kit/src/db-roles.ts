@@ -306,8 +306,15 @@ function isProvisioningRace(error: unknown): boolean {
   );
 }
 
-/** A SCRAM-SHA-256 verifier in PostgreSQL's `rolpassword` format (RFC 5802 / 7677). */
-function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = scramIterations): string {
+/**
+ * A SCRAM-SHA-256 verifier in PostgreSQL's `rolpassword` format (RFC 5802 /
+ * 7677). Sent as a role's password, it keeps the clear password out of the
+ * server and its statement log; logins with the password work as usual.
+ *
+ * @example
+ * await sql`alter role ${sql.id(role)} password ${sql.lit(scramVerifier(password))}`.execute(db);
+ */
+export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = scramIterations): string {
   const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();
@@ -315,8 +322,14 @@ function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterati
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-/** True when `stored` is a SCRAM verifier of `password` (an MD5 hash or no password never matches: it gets replaced). */
-function scramVerifierMatches(stored: string | null, password: string): boolean {
+/**
+ * True when `stored` (a `pg_authid.rolpassword`) is a SCRAM verifier of
+ * `password`; an MD5 hash or no password never matches.
+ *
+ * @example
+ * if (!scramVerifierMatches(row.rolpassword, password)) await setPassword();
+ */
+export function scramVerifierMatches(stored: string | null, password: string): boolean {
   const match = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/.exec(stored ?? '');
   if (!stored || !match) return false;
   const iterations = Number(match[1]);

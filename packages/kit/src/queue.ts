@@ -60,7 +60,13 @@ export function isPermanentFailure(error: unknown): boolean {
 export function createWorker<Q extends QueueName>(
   name: Q,
   processors: Processors<Q>,
-  options: QueueOptions & { concurrency?: number },
+  options: QueueOptions & {
+    concurrency?: number;
+    /** How long a job stays locked to its worker without a renewal; a worker that died loses it after this (BullMQ's default: 30 s). */
+    lockDuration?: number;
+    /** How often the worker looks for jobs whose worker died, to take them over (BullMQ's default: 30 s). */
+    stalledInterval?: number;
+  },
 ): Worker {
   const byName = processors as unknown as Record<string, (payload: unknown, job: Job, signal?: AbortSignal) => Promise<void>>;
   const validators = new Map(listJobs().filter((job) => job.queue === name).map((job) => [job.name, compileSchema(job.schema)]));
@@ -82,7 +88,13 @@ export function createWorker<Q extends QueueName>(
         throw error;
       }
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 4,
+      ...(options.lockDuration !== undefined ? { lockDuration: options.lockDuration } : {}),
+      ...(options.stalledInterval !== undefined ? { stalledInterval: options.stalledInterval } : {}),
+    },
   );
   worker.on('error', () => undefined);
   return worker;

@@ -168,3 +168,48 @@ export function tokensOf(service: ServiceName): InternalTokens {
     publicKeys: Object.fromEntries(serviceNames.map((name) => [name, serviceKeys[name].publicKey])),
   });
 }
+
+/**
+ * The cluster of workspace databases (scripts/lib/ensure.sh ensure_workspace_cluster): password logins
+ * over TCP. Its superuser is reached through the Unix socket, for set-up and assertions only.
+ */
+export const testWorkspaceClusterSuperuserUrl = process.env.TEST_WORKSPACE_DB_SUPERUSER_URL ?? 'postgres://postgres@localhost:5433/postgres?host=/var/run/postgresql';
+
+/** The databases service's admin login on that cluster in tests (CREATEDB CREATEROLE): a fixed password, like the other test roles. */
+export const testWorkspaceClusterAdminUrl = process.env.TEST_WORKSPACE_DB_ADMIN_URL ?? 'postgres://hexa_test_workspace_admin:hexa-test-workspace-admin@127.0.0.1:5433/postgres';
+
+/** A fresh prefix for the databases and logins a test makes on the workspace cluster, dropped by `dropWorkspaceClusterObjects`. */
+export function uniqueWorkspaceDatabasePrefix(): string {
+  return `t${randomBytes(4).toString('hex')}_`;
+}
+
+/** A fresh HEXA_DATABASE_ENCRYPTION_KEY (32 bytes, base64). */
+export function testEncryptionKey(): string {
+  return randomBytes(32).toString('base64');
+}
+
+/** The databases and logins on the workspace cluster whose names start with `prefix`. */
+export async function workspaceClusterObjects(prefix: string): Promise<{ databases: string[]; roles: string[] }> {
+  const client = new pg.Client({ connectionString: testWorkspaceClusterSuperuserUrl });
+  await client.connect();
+  try {
+    const databases = await client.query<{ name: string }>('select datname as name from pg_database where left(datname, length($1)) = $1 order by 1', [prefix]);
+    const roles = await client.query<{ name: string }>('select rolname as name from pg_roles where left(rolname, length($1)) = $1 order by 1', [prefix]);
+    return { databases: databases.rows.map((row) => row.name), roles: roles.rows.map((row) => row.name) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops what a test made on the workspace cluster under `prefix` (databases first: the logins own their schemas). */
+export async function dropWorkspaceClusterObjects(prefix: string): Promise<void> {
+  const { databases, roles } = await workspaceClusterObjects(prefix);
+  const client = new pg.Client({ connectionString: testWorkspaceClusterSuperuserUrl });
+  await client.connect();
+  try {
+    for (const database of databases) await client.query(`drop database if exists ${client.escapeIdentifier(database)} with (force)`);
+    for (const role of roles) await client.query(`drop role if exists ${client.escapeIdentifier(role)}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -3,14 +3,27 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { accessChangedChannel, createDatabase, createRedis, migrateToLatest } from '@hexa/kit';
-import { createServiceSchema, dropSchema, generateSigningKeys, serviceKeyEnv, subscribed, testRedisUrl, uniqueQueuePrefix } from '@hexa/testing';
+import {
+  createServiceSchema,
+  dropSchema,
+  dropWorkspaceClusterObjects,
+  generateSigningKeys,
+  serviceKeyEnv,
+  subscribed,
+  testEncryptionKey,
+  testRedisUrl,
+  testWorkspaceClusterAdminUrl,
+  uniqueQueuePrefix,
+  uniqueWorkspaceDatabasePrefix,
+} from '@hexa/testing';
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipConfig, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
+import { buildDatabasesApp, databasesMigrations, loadDatabasesConfig, type DatabasesConfig, type DatabasesDatabase } from '@hexa/databases';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
 /** A request as a service behind the gateway received it. */
 export interface Received {
-  service: 'membership' | 'workspaces';
+  service: 'membership' | 'workspaces' | 'databases';
   method: string;
   /** The raw request target, as it arrived on the service's socket. */
   url: string;
@@ -31,13 +44,16 @@ export interface Stack {
   gateway: FastifyInstance;
   membership: FastifyInstance;
   workspaces: FastifyInstance;
-  schemas: { membership: string; workspaces: string };
+  databases: FastifyInstance;
+  /** The databases service's settings: its worker (which tests run themselves) takes the same. */
+  databasesConfig: DatabasesConfig;
+  schemas: { membership: string; workspaces: string; databases: string };
   /** Membership's configuration: what its worker runs with (tests start workers themselves). */
   membershipConfig: MembershipConfig;
   queuePrefix: string;
   keys: { privateKey: string; publicKey: string };
-  urls: { membership: string; workspaces: string };
-  /** Every request membership and workspaces received, in order. */
+  urls: { membership: string; workspaces: string; databases: string };
+  /** Every request membership, workspaces and databases received, in order. */
   received: Received[];
   /**
    * Another gateway in front of the same services (closed with the stack),
@@ -77,11 +93,13 @@ export async function startStack(
     workspacesEnv?: Record<string, string>;
     /** Membership's password check (the real one, wrapped to count calls). */
     verifyPassword?: PasswordVerifier;
+    /** Extra settings of the databases service (and of its worker, through `databasesConfig`). */
+    databasesEnv?: Record<string, string>;
   } & GatewayOptions = {},
 ): Promise<Stack> {
   // Each service on its own schema, connected as its own role, as in production.
-  const databases = { membership: await createServiceSchema('membership'), workspaces: await createServiceSchema('workspaces') };
-  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema };
+  const databases = { membership: await createServiceSchema('membership'), workspaces: await createServiceSchema('workspaces'), databases: await createServiceSchema('databases') };
+  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema, databases: databases.databases.schema };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
   const common = { REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
@@ -122,6 +140,24 @@ export async function startStack(
   record('workspaces', workspaces);
   const workspacesUrl = await workspaces.listen({ host: '127.0.0.1', port: workspacesPort });
 
+  // The databases service reaches the workspace cluster only when its worker runs (tests start it when they need it).
+  const workspaceDatabasePrefix = uniqueWorkspaceDatabasePrefix();
+  const databasesConfig = loadDatabasesConfig({
+    ...common,
+    ...serviceKeyEnv('databases'),
+    DATABASE_URL: databases.databases.url,
+    DATABASE_SCHEMA: schemas.databases,
+    HEXA_WORKSPACE_DB_ADMIN_URL: testWorkspaceClusterAdminUrl,
+    HEXA_WORKSPACE_DB_PREFIX: workspaceDatabasePrefix,
+    HEXA_DATABASE_ENCRYPTION_KEY: testEncryptionKey(),
+    ...options.databasesEnv,
+  });
+  const databasesDb = createDatabase<DatabasesDatabase>({ url: databasesConfig.DATABASE_URL, schema: schemas.databases });
+  await migrateToLatest(databasesDb, schemas.databases, databasesMigrations);
+  const databasesApp = await buildDatabasesApp({ config: databasesConfig, db: databasesDb, redis: createRedis(testRedisUrl) });
+  record('databases', databasesApp);
+  const databasesUrl = await databasesApp.listen({ host: '127.0.0.1', port: 0 });
+
   const extraGateways: FastifyInstance[] = [];
   const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {
     const gatewayConfig = loadGatewayConfig({
@@ -130,6 +166,7 @@ export async function startStack(
       HEXA_JWT_PUBLIC_KEY: keys.publicKey,
       MEMBERSHIP_URL: membershipUrl,
       WORKSPACES_URL: workspacesUrl,
+      DATABASES_URL: databasesUrl,
       ...(cacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(cacheTtlMs) }),
       ...gatewayOptions.env,
     });
@@ -158,11 +195,13 @@ export async function startStack(
     gateway,
     membership,
     workspaces,
+    databases: databasesApp,
+    databasesConfig,
     schemas,
     membershipConfig,
     queuePrefix,
     keys,
-    urls: { membership: membershipUrl, workspaces: workspacesUrl },
+    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl },
     received,
     async startGateway(gatewayOptions = {}) {
       const app = await buildGateway(gatewayOptions);
@@ -182,9 +221,12 @@ export async function startStack(
       for (const app of extraGateways) await app.close();
       await gateway.close();
       await workspaces.close();
+      await databasesApp.close();
       await membership.close();
       await dropSchema(schemas.membership);
       await dropSchema(schemas.workspaces);
+      await dropSchema(schemas.databases);
+      await dropWorkspaceClusterObjects(workspaceDatabasePrefix);
     },
   };
 }

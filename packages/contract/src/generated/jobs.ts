@@ -6,6 +6,8 @@ export interface JobContract {
     "workspace.created": components['schemas']["WorkspaceCreatedJob"];
     "workspace.archived": components['schemas']["WorkspaceLifecycleJob"];
     "workspace.restored": components['schemas']["WorkspaceLifecycleJob"];
+    "provisioning.requested": components['schemas']["DatabaseProvisioningJob"];
+    "password-rotation.requested": components['schemas']["PasswordRotationJob"];
   };
   "membership": {
     "workspace.created": components['schemas']["WorkspaceCreatedJob"];
