@@ -1,4 +1,5 @@
 import { eventually, testDatabaseUrl } from '@hexa/testing';
+import { bundles } from '../../../scripts/build.js';
 import { startPlatform, type Platform } from './platform.js';
 
 // The main cluster, in a database of its own: nothing here restarts PostgreSQL.
@@ -32,13 +33,8 @@ async function restarted(file: string, before: number): Promise<number> {
 
 describe('when npm start runs the platform', () => {
   it('runs every server and worker of the service registry', () => {
-    expect([...platform.processes().keys()].sort()).toEqual([
-      'services/gateway/dist/server.mjs',
-      'services/membership/dist/server.mjs',
-      'services/membership/dist/worker.mjs',
-      'services/workspaces/dist/server.mjs',
-      'services/workspaces/dist/worker.mjs',
-    ]);
+    expect([...platform.processes().keys()].sort()).toEqual(bundles().map((bundle) => bundle.outfile).sort());
+    expect(platform.processes().has('services/membership/dist/worker.mjs')).toBe(true);
   });
 });
 
@@ -73,13 +69,13 @@ describe('when a server dies', () => {
 describe('when the supervisor gets SIGTERM', () => {
   it('closes every process gracefully and exits 0, leaving nothing running', async () => {
     const running = platform.processes();
-    expect(running.size).toBe(5);
+    expect(running.size).toBe(bundles().length);
     platform.supervisor.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => platform.supervisor.once('exit', resolve));
     expect(code).toBe(0);
     expect(platform.processes().size).toBe(0);
     // Each closed on the signal rather than being killed.
     expect(platform.output()).not.toMatch(/exited with code SIG(?!KILL)/);
-    expect(platform.output().match(/exited with code 0/g)).toHaveLength(5);
+    expect(platform.output().match(/exited with code 0/g)).toHaveLength(bundles().length);
   }, 60_000);
 });

@@ -208,7 +208,11 @@ export async function dropWorkspaceClusterObjects(prefix: string): Promise<void>
   await client.connect();
   try {
     for (const database of databases) await client.query(`drop database if exists ${client.escapeIdentifier(database)} with (force)`);
-    for (const role of roles) await client.query(`drop role if exists ${client.escapeIdentifier(role)}`);
+    // An admin login also holds grants in the cluster's own database (CONNECT on postgres): drop them with it.
+    for (const role of roles) {
+      await client.query(`drop owned by ${client.escapeIdentifier(role)}`);
+      await client.query(`drop role if exists ${client.escapeIdentifier(role)}`);
+    }
   } finally {
     await client.end();
   }
