@@ -27,3 +27,12 @@ export async function pingRedis(redis: Redis): Promise<void> {
 export function accessChangedChannel(prefix: string): string {
   return `${prefix}:access-changed`;
 }
+
+/**
+ * The answer header with which membership names the users whose access the
+ * request changed (comma-separated ids). The gateway that relays the answer
+ * forgets them before the client can send its next request, which the
+ * channel alone cannot promise; other gateways hear the channel. It never
+ * leaves the gateway.
+ */
+export const accessChangedHeader = 'hexa-access-changed';

@@ -60,7 +60,7 @@ export async function registerAccessTokens(
     personalAccessTokenCacheTtlMs: number;
     document: Record<string, unknown>;
   },
-): Promise<(request: FastifyRequest, operation: ContractOperation) => Promise<Authenticated>> {
+): Promise<{ authenticate: (request: FastifyRequest, operation: ContractOperation) => Promise<Authenticated>; forgetUser: (userId: string) => void }> {
   await app.register(fastifyJwt, {
     secret: { public: options.publicKey },
     verify: { algorithms: [algorithm], allowedIss: issuer, allowedAud: audience, requiredClaims: ['sub', 'exp'], cache: verifiedTokenCacheSize },
@@ -71,7 +71,7 @@ export async function registerAccessTokens(
   const personalAccessTokenPattern = new RegExp(String(componentSchema('PersonalAccessTokenSecret', options.document).pattern));
   const sessionOnly = sessionOnlyOperations(options.document);
 
-  return async function authenticate(request, operation) {
+  async function authenticate(request: FastifyRequest, operation: ContractOperation): Promise<Authenticated> {
     const authorization = request.headers.authorization;
     const bearer = authorization === undefined ? undefined : /^Bearer (\S+)$/i.exec(authorization)?.[1];
     if (authorization !== undefined && bearer === undefined) throw httpError('invalid_token', 'The Authorization header must be `Bearer <token>`.');
@@ -94,5 +94,6 @@ export async function registerAccessTokens(
     }
     if (typeof payload.sub !== 'string') throw httpError('invalid_token', 'The access token names no user.');
     return { userId: payload.sub, credential: 'session' };
-  };
+  }
+  return { authenticate, forgetUser: (userId) => cache.forgetUser(userId) };
 }

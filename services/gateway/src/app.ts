@@ -76,7 +76,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   const tokens = createInternalTokens({ service: 'gateway', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
-  const authenticate = await registerAccessTokens(app, {
+  const { authenticate, forgetUser: forgetPersonalAccessTokens } = await registerAccessTokens(app, {
     publicKey: config.HEXA_JWT_PUBLIC_KEY,
     membership,
     subscriber: deps.subscriber,
@@ -104,6 +104,12 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
       if ((error as { code?: string }).code === 'not_found') throw httpError('invalid_token', 'The user of this token no longer exists.');
       throw error;
     }
+  }
+
+  /** A user's access changed (membership said so in its answer): the next request asks membership again. */
+  function forgetAccess(userId: string): void {
+    cache.forget(userId);
+    forgetPersonalAccessTokens(userId);
   }
 
   async function callerOf(request: FastifyRequest, operation: ContractOperation): Promise<Caller> {
@@ -141,7 +147,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
             const internalToken = tokens.sign({ audience: operation.service, operation: operation.signature, caller });
             // The upstream path is the operation's template, each parameter encoded: nothing else can be reached.
             const path = fillPath(operation.path, request.params as Record<string, unknown>);
-            return forwardTo(request, reply, { path, internalToken, withCookies: operation.tags.includes('auth') });
+            return forwardTo(request, reply, { path, internalToken, withCookies: operation.tags.includes('auth'), onAccessChanged: forgetAccess });
           },
         });
       }

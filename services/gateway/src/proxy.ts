@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2';
 import replyFrom, { type FastifyReplyFromOptions } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { httpError, internalTokenHeader, type AppError } from '@hexa/kit';
+import { accessChangedHeader, httpError, internalTokenHeader, type AppError } from '@hexa/kit';
 
 /** Request headers a service needs from the client; everything else (Authorization first) stays at the door. */
 const forwardedRequestHeaders = ['content-type', 'content-length', 'accept', 'if-match', 'if-none-match', 'idempotency-key', 'range'];
@@ -52,7 +52,7 @@ export type Forward = (request: FastifyRequest, reply: FastifyReply, target: For
  * @example
  * await app.register(async (scope) => {
  *   const forwardTo = await registerUpstream(scope, { service: 'workspaces', baseUrl, timeouts });
- *   scope.get('/api/countries', (request, reply) => forwardTo(request, reply, { path: '/countries', internalToken, withCookies: false }));
+ *   scope.get('/api/countries', (request, reply) => forwardTo(request, reply, { path: '/countries', internalToken, withCookies: false, onAccessChanged: forget }));
  * });
  */
 export async function registerUpstream(scope: FastifyInstance, upstream: { service: string; baseUrl: string; timeouts: UpstreamTimeouts }): Promise<Forward> {
@@ -107,6 +107,8 @@ export interface ForwardTarget {
   internalToken: string;
   /** Cookies go to the auth operations, and only their Set-Cookie comes back. */
   withCookies: boolean;
+  /** Called for each user an answer says had their access changed (`hexa-access-changed`), before the answer is relayed. */
+  onAccessChanged: (userId: string) => void;
 }
 
 /**
@@ -140,6 +142,8 @@ function forward(request: FastifyRequest, reply: FastifyReply, upstream: { servi
       return headers;
     },
     rewriteHeaders: (received) => {
+      const changed = received[accessChangedHeader];
+      if (typeof changed === 'string') for (const userId of changed.split(',')) if (userId) target.onAccessChanged(userId);
       const headers: Http2IncomingHttpHeaders = {};
       for (const name of forwardedResponseHeaders) {
         const value = received[name];

@@ -105,6 +105,28 @@ describe('when an Admin changes a role', () => {
     ]);
   });
 
+  it('takes effect on the next request through the gateway that relayed the change even when the announcement never arrives', async () => {
+    // This gateway listens on another platform's channel: membership's announcements never reach it.
+    const deaf = await stack.startGateway({ env: { HEXA_QUEUE_PREFIX: `${stack.queuePrefix}-deaf`, LOGIN_RATE_LIMIT_PER_MINUTE: '1000' } });
+    const through = async (method: 'GET' | 'PATCH' | 'DELETE', url: string, token: string, payload?: object) => {
+      const response = await deaf.inject({ method, url: `/api${url}`, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+      return { status: response.statusCode, headers: response.headers };
+    };
+    const workspace = await t.newWorkspace();
+    const member = await t.addMember(workspace.slug, 'ADMIN');
+    expect((await through('GET', `/workspaces/${workspace.slug}/invitations`, member.token)).status).toBe(200);
+
+    const demoted = await through('PATCH', `/workspaces/${workspace.slug}/members/${member.id}`, owner, { role: 'VIEWER' });
+    expect(demoted.status).toBe(200);
+    // The answer told the gateway whose access changed; the client never sees that header.
+    expect(demoted.headers['hexa-access-changed']).toBeUndefined();
+    expect((await through('GET', `/workspaces/${workspace.slug}/invitations`, member.token)).status).toBe(403);
+
+    const removed = await through('DELETE', `/workspaces/${workspace.slug}/members/${member.id}`, owner);
+    expect(removed.status).toBe(204);
+    expect((await through('GET', `/workspaces/${workspace.slug}`, member.token)).status).toBe(404);
+  });
+
   it('publishes membership.changed with a version that grows with every change', async () => {
     const workspace = await t.newWorkspace();
     const member = await t.addMember(workspace.slug, 'VIEWER');

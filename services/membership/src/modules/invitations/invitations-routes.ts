@@ -1,4 +1,4 @@
-import { requireUser, type OperationHandlers } from '@hexa/kit';
+import { accessChangedHeader, requireUser, type OperationHandlers } from '@hexa/kit';
 import { refreshTokenPlacement, sessionDelivery } from '../auth/auth-routes.js';
 import { pageOf, paging } from '../paging-fns.js';
 import type { InvitationResponsesService } from './invitation-responses-service.js';
@@ -52,7 +52,10 @@ export function invitationsHandlers(deps: {
     },
     previewInvitation: async ({ query }) => ({ status: 200, body: await responses.preview(query.token), headers: { 'cache-control': 'no-store' } }),
     listMyInvitations: async ({ caller }) => ({ status: 200, body: { items: await responses.listMine(requireUser(caller)) } }),
-    acceptInvitation: async ({ caller, params }) => ({ status: 200, body: await responses.accept(requireUser(caller), params.id) }),
+    acceptInvitation: async ({ caller, params }) => {
+      const user = requireUser(caller);
+      return { status: 200, body: await responses.accept(user, params.id), headers: { [accessChangedHeader]: user.userId } };
+    },
     declineInvitation: async ({ caller, params }) => ({ status: 200, body: await responses.decline(requireUser(caller), params.id) }),
     register: async ({ body, request, reply }) => {
       const issued = await responses.register(body);

@@ -1,4 +1,4 @@
-import { requireUser, type OperationHandlers } from '@hexa/kit';
+import { accessChangedHeader, requireUser, type OperationHandlers } from '@hexa/kit';
 import type { PersonalAccessTokensService } from './personal-access-tokens-service.js';
 
 type TokenHandlers = Pick<
@@ -16,8 +16,10 @@ export function personalAccessTokensHandlers(tokens: PersonalAccessTokensService
       headers: { 'cache-control': 'no-store' },
     }),
     deletePersonalAccessToken: async ({ caller, params }) => {
-      await tokens.revoke(requireUser(caller), params.id);
-      return { status: 204, body: undefined };
+      const user = requireUser(caller);
+      await tokens.revoke(user, params.id);
+      // The gateway relaying this forgets the user's cached tokens before the client's next request.
+      return { status: 204, body: undefined, headers: { [accessChangedHeader]: user.userId } };
     },
     // Internal: only the gateway may ask (x-callers in the contract).
     resolvePersonalAccessToken: async ({ body }) => ({ status: 200, body: await tokens.resolve(body.tokenHash) }),
