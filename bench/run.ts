@@ -3,10 +3,14 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load,memory] [--duration 10] [--runs 3]
+ *   pnpm bench [-- --only gateway,listing,load,memory] [--duration 10] [--runs 3] [--profile DIR]
+ *
+ * `--profile DIR` runs every process with `--cpu-prof` and leaves a
+ * `.cpuprofile` per process in DIR (open it in Chrome's DevTools).
  */
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPlatform } from '../deploy/local/test/platform.js';
 import type { Section } from './report.js';
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     port: { type: 'string', default: '35080' },
+    profile: { type: 'string' },
   },
 });
 const settings = { duration: Number(values.duration), runs: Number(values.runs) };
@@ -27,7 +32,11 @@ const scenarios = {
 } as const;
 const selected = values.only ? values.only.split(',') : Object.keys(scenarios);
 
-const platform = await startPlatform({ serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres', port: Number(values.port) });
+const platform = await startPlatform({
+  serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+  port: Number(values.port),
+  ...(values.profile ? { env: { HEXA_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` } } : {}),
+});
 const sections: Section[] = [];
 try {
   for (const name of selected) {

@@ -35,6 +35,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const app = createHttpApp({
     service: 'gateway',
     logLevel: config.LOG_LEVEL,
+    // The platform's access log: one line per client request, at the door.
+    accessLogLevel: 'info',
     platformPrefix: apiPrefix,
     trustProxy: config.HEXA_TRUST_PROXY,
     ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),

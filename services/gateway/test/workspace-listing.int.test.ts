@@ -47,6 +47,24 @@ describe('when a member lists their workspaces', () => {
     expect((await list(member.token)).body.items).toEqual([]);
   });
 
+  it('follows a rename into its place in name order, and an archive out of the list and back on restore', async () => {
+    const member = await stack.createUser('replica-follows@example.org', 'MEMBER');
+    const first = await create('Follow Alpha');
+    const second = await create('Follow Beta');
+    for (const workspace of [first, second]) await grantRole(stack, workspace, member.id, 'VIEWER');
+    expect(names((await list(member.token, '&query=follow')).body)).toEqual(['Follow Alpha', 'Follow Beta']);
+
+    const renamed = await stack.call({ method: 'PATCH', url: `/api/workspaces/${first.slug}`, token: owner, payload: { name: 'Follow Zulu' } });
+    expect(renamed.statusCode).toBe(200);
+    expect(names((await list(member.token, '&query=follow')).body)).toEqual(['Follow Beta', 'Follow Zulu']);
+    expect(names((await list(member.token, '&query=zulu')).body)).toEqual(['Follow Zulu']);
+
+    expect((await stack.call({ method: 'POST', url: `/api/workspaces/${second.slug}/archive`, token: owner })).statusCode).toBe(200);
+    expect((await list(member.token, '&query=follow')).body).toMatchObject({ totalItems: 1, items: [expect.objectContaining({ name: 'Follow Zulu' })] });
+    expect((await stack.call({ method: 'POST', url: `/api/workspaces/${second.slug}/restore`, token: owner })).statusCode).toBe(200);
+    expect(names((await list(member.token, '&query=follow')).body)).toEqual(['Follow Beta', 'Follow Zulu']);
+  });
+
   it('lists a new workspace to its creator at once, as its Admin', async () => {
     const creator = await stack.createUser('creator@example.org', 'MEMBER');
     await grantRole(stack, await create('Where Creator Is Admin'), creator.id, 'ADMIN');
@@ -88,8 +106,8 @@ describe('when an organization has tens of thousands of workspaces', () => {
     );
     member = await stack.createUser('bulk-member@example.org', 'MEMBER');
     await query(
-      `insert into "${stack.schemas.workspaces}".member_roles (workspace_id, user_id, role, version)
-       select id, $1, 'VIEWER', 1 from "${stack.schemas.workspaces}".workspaces where slug like 'bulk-%' and right(slug, 2) in ('00', '33', '67') order by slug limit 300`,
+      `insert into "${stack.schemas.workspaces}".member_roles (workspace_id, user_id, role, version, search_name, workspace_slug, active)
+       select id, $1, 'VIEWER', 1, search_name, slug, true from "${stack.schemas.workspaces}".workspaces where slug like 'bulk-%' and right(slug, 2) in ('00', '33', '67') order by slug limit 300`,
       [member.id],
     );
     await query(`analyze "${stack.schemas.workspaces}".workspaces`);

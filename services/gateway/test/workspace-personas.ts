@@ -20,7 +20,8 @@ export interface PersonaWorkspace {
 export async function grantRole(stack: Stack, workspace: { slug: string; id: string }, userId: string, role: WorkspaceRole, version = 1): Promise<void> {
   await query(`insert into "${stack.schemas.membership}".workspace_memberships (workspace_slug, workspace_id, user_id, role) values ($1, $2, $3, $4)`, [workspace.slug, workspace.id, userId, role]);
   await query(
-    `insert into "${stack.schemas.workspaces}".member_roles (workspace_id, user_id, role, version) values ($1, $2, $3, $4)
+    `insert into "${stack.schemas.workspaces}".member_roles (workspace_id, user_id, role, version, search_name, workspace_slug, active)
+     select w.id, $2::uuid, $3::text, $4::bigint, w.search_name, w.slug, w.archived_at is null from "${stack.schemas.workspaces}".workspaces w where w.id = $1
      on conflict (workspace_id, user_id) do update set role = excluded.role, version = excluded.version`,
     [workspace.id, userId, role, version],
   );

@@ -50,6 +50,14 @@ export interface MemberRolesTable {
   role: WorkspaceRole | null;
   /** The membership change it reflects: bigint, read as a string. */
   version: ColumnType<string, string | number, string | number>;
+  /**
+   * Copies of the workspace's sort key (folded name, slug) and of whether it
+   * is active, kept by `updateWorkspace` and set on insert: a member's list is
+   * one range of the `member_roles_listed` index, in name order.
+   */
+  search_name: string | null;
+  workspace_slug: string | null;
+  active: boolean | null;
 }
 
 /** A workspace's configuration properties, one document per workspace, versioned for If-Match. */

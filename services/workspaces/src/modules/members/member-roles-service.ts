@@ -14,7 +14,16 @@ export function createMemberRolesService(deps: { db: Kysely<WorkspacesDatabase> 
     async apply(change: JobPayload<'workspaces', 'membership.changed'>): Promise<void> {
       await deps.db
         .insertInto('member_roles')
-        .values({ workspace_id: change.workspaceId, user_id: change.userId, role: change.role, version: change.version })
+        .values((eb) => ({
+          workspace_id: change.workspaceId,
+          user_id: change.userId,
+          role: change.role,
+          version: change.version,
+          // The workspace's sort key and state, copied for the member's list (updateWorkspace keeps them).
+          search_name: eb.selectFrom('workspaces').select('search_name').where('id', '=', change.workspaceId),
+          workspace_slug: eb.selectFrom('workspaces').select('slug').where('id', '=', change.workspaceId),
+          active: eb.selectFrom('workspaces').select(sql<boolean>`archived_at is null`.as('active')).where('id', '=', change.workspaceId),
+        }))
         .onConflict((conflict) =>
           conflict
             .columns(['workspace_id', 'user_id'])

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { WorkspaceRole } from '@hexa/contract';
 import type { WorkspacesDatabase, WorkspacesTable } from '../../database.js';
 import { maxCountedItems } from '../../paging.js';
@@ -45,7 +45,7 @@ export async function insertWorkspace(
   await db.insertInto('workspace_configurations').values({ workspace_id: row.id, properties: '{}', version: 0 }).execute();
   await db
     .insertInto('member_roles')
-    .values({ workspace_id: row.id, user_id: values.createdBy, role: 'ADMIN', version: 0 })
+    .values({ workspace_id: row.id, user_id: values.createdBy, role: 'ADMIN', version: 0, search_name: row.search_name, workspace_slug: row.slug, active: true })
     .onConflict((conflict) => conflict.columns(['workspace_id', 'user_id']).doNothing())
     .execute();
   return row;
@@ -67,7 +67,7 @@ export interface WorkspaceChanges {
 }
 
 export async function updateWorkspace(db: Kysely<WorkspacesDatabase>, id: string, changes: WorkspaceChanges): Promise<WorkspaceRow> {
-  return db
+  const row = await db
     .updateTable('workspaces')
     .set({
       ...(changes.name !== undefined ? { name: changes.name, search_name: searchableName(changes.name) } : {}),
@@ -82,6 +82,11 @@ export async function updateWorkspace(db: Kysely<WorkspacesDatabase>, id: string
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  // The members' lists are read in name order from their roles: a rename or an archive moves them there too.
+  if (changes.name !== undefined || changes.archivedAt !== undefined) {
+    await db.updateTable('member_roles').set({ search_name: row.search_name, active: row.archived_at === null }).where('workspace_id', '=', id).execute();
+  }
+  return row;
 }
 
 /**
@@ -112,28 +117,46 @@ export async function pageWorkspaces(
   db: Kysely<WorkspacesDatabase>,
   options: { userId: string; everywhere: boolean; archived: boolean; query?: string; page: number; perPage: number },
 ): Promise<{ rows: ListedWorkspace[]; counted: number }> {
+  const search = searchableName(options.query ?? '');
+  const offset = (options.page - 1) * options.perPage;
+  if (!options.everywhere && !options.archived) {
+    // A member: one range of `member_roles_listed`, already in name order; the page stops after `perPage` rows.
+    let roles = db.selectFrom('member_roles as m').where('m.user_id', '=', options.userId).where('m.role', 'is not', null).where('m.active', '=', true);
+    // strpos, not LIKE: the search text is taken literally (no wildcards to escape).
+    if (search) roles = roles.where(sql<boolean>`strpos(m.search_name, ${search}) > 0`);
+    const [rows, count] = await Promise.all([
+      roles
+        .innerJoin('workspaces as w', 'w.id', 'm.workspace_id')
+        .selectAll('w')
+        .select('m.role')
+        .orderBy('m.search_name')
+        .orderBy('m.workspace_slug')
+        .limit(options.perPage)
+        .offset(offset)
+        .execute(),
+      countUpToCap(db, roles.select(sql<number>`1`.as('one'))),
+    ]);
+    return { rows, counted: count };
+  }
+  // An organization Owner/Admin: the name index of every (active or archived) workspace, with their own role where they have one.
   let base = db
     .selectFrom('workspaces as w')
     .leftJoin('member_roles as m', (join) => join.onRef('m.workspace_id', '=', 'w.id').on('m.user_id', '=', options.userId).on('m.role', 'is not', null))
     .where('w.archived_at', options.archived ? 'is not' : 'is', null);
-  // The left join with this condition is an inner join, which PostgreSQL plans from the user's roles.
   if (!options.everywhere) base = base.where('m.role', 'is not', null);
-  const search = searchableName(options.query ?? '');
-  // strpos, not LIKE: the search text is taken literally (no wildcards to escape).
   if (search) base = base.where(sql<boolean>`strpos(w.search_name, ${search}) > 0`);
   const [rows, count] = await Promise.all([
-    base
-      .selectAll('w')
-      .select('m.role')
-      .orderBy('w.search_name')
-      .orderBy('w.slug')
-      .limit(options.perPage)
-      .offset((options.page - 1) * options.perPage)
-      .execute(),
-    db
-      .selectFrom(base.select(sql<number>`1`.as('one')).limit(maxCountedItems + 1).as('matches'))
-      .select((eb) => eb.fn.countAll<string>().as('counted'))
-      .executeTakeFirstOrThrow(),
+    base.selectAll('w').select('m.role').orderBy('w.search_name').orderBy('w.slug').limit(options.perPage).offset(offset).execute(),
+    countUpToCap(db, base.select(sql<number>`1`.as('one'))),
   ]);
-  return { rows, counted: Number(count.counted) };
+  return { rows, counted: count };
+}
+
+/** How many rows `matches` has, counting no further than `maxCountedItems + 1`. */
+async function countUpToCap<DB, TB extends keyof DB>(db: Kysely<WorkspacesDatabase>, matches: SelectQueryBuilder<DB, TB, { one: number }>): Promise<number> {
+  const count = await db
+    .selectFrom(matches.limit(maxCountedItems + 1).as('matches'))
+    .select((eb) => eb.fn.countAll<string>().as('counted'))
+    .executeTakeFirstOrThrow();
+  return Number(count.counted);
 }
