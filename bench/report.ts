@@ -3,7 +3,8 @@ import type { Figure } from './load.js';
 /** A ratio with the target it is held to. */
 export interface Ratio {
   name: string;
-  value: number;
+  /** As shown: `42 %`, `1.1×` */
+  value: string;
   /** e.g. `≥ 50 %` */
   target: string;
   met: boolean;
@@ -13,7 +14,10 @@ export interface Section {
   title: string;
   /** What was measured and how, in a sentence or two. */
   method: string;
-  figures: Figure[];
+  /** Measured subjects (throughput and latency). */
+  figures?: Figure[];
+  /** Or any other table. */
+  table?: { columns: string[]; rows: string[][] };
   ratios: Ratio[];
   notes?: string[];
 }
@@ -23,7 +27,7 @@ const percent = (value: number) => `${Math.round(value * 100)} %`;
 export function ratio(name: string, value: number, target: { atLeast?: number; atMost?: number }, format: (value: number) => string = percent): Ratio {
   const met = (target.atLeast === undefined || value >= target.atLeast) && (target.atMost === undefined || value <= target.atMost);
   const bound = target.atLeast !== undefined ? `≥ ${format(target.atLeast)}` : `≤ ${format(target.atMost!)}`;
-  return { name, value: Number(format(value).replace(/[^\d.]/g, '')), target: `${bound}`, met };
+  return { name, value: format(value), target: bound, met };
 }
 
 export function renderReport(report: { date: Date; machine: string; settings: { duration: number; runs: number }; sections: Section[] }): string {
@@ -32,20 +36,27 @@ export function renderReport(report: { date: Date; machine: string; settings: { 
     '# Benchmarks',
     '',
     `Run on ${report.date.toISOString().slice(0, 10)} (${report.date.toISOString()}), on ${report.machine}.`,
-    `Each subject ran ${report.settings.duration} s per run; figures are the median of ${report.settings.runs} runs, every subject of a scenario in the same run, alternating.`,
+    `Each subject of a side-by-side comparison ran ${report.settings.duration} s per run, every subject of a scenario in the same run, alternating; figures are the median of ${report.settings.runs} runs. The load runs are shown one by one.`,
     'Latencies in milliseconds, measured from every response.',
     '',
   ];
   for (const section of report.sections) {
     lines.push(`## ${section.title}`, '', section.method, '');
-    lines.push('| subject | req/s | p50 | p95 | p99 | errors | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
-    for (const figure of section.figures) {
-      lines.push(`| ${figure.subject} | ${figure.requestsPerSecond} | ${figure.p50} | ${figure.p95} | ${figure.p99} | ${figure.errors} | ${figure.non2xx} |`);
+    if (section.figures) {
+      lines.push('| subject | req/s | p50 | p95 | p99 | errors | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
+      for (const figure of section.figures) {
+        lines.push(`| ${figure.subject} | ${figure.requestsPerSecond} | ${figure.p50} | ${figure.p95} | ${figure.p99} | ${figure.errors} | ${figure.non2xx} |`);
+      }
+      lines.push('');
     }
-    lines.push('');
+    if (section.table) {
+      lines.push(`| ${section.table.columns.join(' | ')} |`, `|${section.table.columns.map(() => '---').join('|')}|`);
+      for (const row of section.table.rows) lines.push(`| ${row.join(' | ')} |`);
+      lines.push('');
+    }
     if (section.ratios.length > 0) {
       lines.push('| ratio | value | target | |', '|---|---:|---|---|');
-      for (const item of section.ratios) lines.push(`| ${item.name} | ${item.value}${item.target.includes('%') ? ' %' : ''} | ${item.target} | ${item.met ? 'met' : '**missed**'} |`);
+      for (const item of section.ratios) lines.push(`| ${item.name} | ${item.value} | ${item.target} | ${item.met ? 'met' : '**missed**'} |`);
       lines.push('');
     }
     for (const note of section.notes ?? []) lines.push(`- ${note}`);

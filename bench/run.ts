@@ -3,10 +3,13 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load,memory] [--duration 10] [--runs 3] [--profile DIR]
+ *   pnpm bench [-- --only gateway,listing,load] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--node-args FLAGS]
  *
+ * `listing` and `load` run against an organization of 50,000 workspaces
+ * seeded first; `load` ends with every process's memory after it idled.
  * `--profile DIR` runs every process with `--cpu-prof` and leaves a
- * `.cpuprofile` per process in DIR (open it in Chrome's DevTools).
+ * `.cpuprofile` per process in DIR (open it in Chrome's DevTools);
+ * `--node-args` gives every process other Node.js flags (to try V8 settings).
  */
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -16,34 +19,59 @@ import { startPlatform } from '../deploy/local/test/platform.js';
 import type { Section } from './report.js';
 import { renderReport } from './report.js';
 import { gatewayOverhead } from './scenarios/gateway.js';
+import { listing } from './scenarios/listing.js';
+import { sustainedLoad } from './scenarios/load.js';
+import { memoryAfterLoad, residentMemory } from './scenarios/memory.js';
+import { seedOrganization, type Organization } from './seed.js';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     duration: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
+    'load-duration': { type: 'string', default: '60' },
     port: { type: 'string', default: '35080' },
     profile: { type: 'string' },
+    'node-args': { type: 'string' },
   },
 });
-const settings = { duration: Number(values.duration), runs: Number(values.runs) };
-const scenarios = {
-  gateway: gatewayOverhead,
-} as const;
-const selected = values.only ? values.only.split(',') : Object.keys(scenarios);
+const settings = { duration: Number(values.duration), runs: Number(values.runs), loadDuration: Number(values['load-duration']) };
+const known = ['gateway', 'listing', 'load'];
+const selected = values.only ? values.only.split(',') : known;
+for (const name of selected) if (!known.includes(name)) throw new Error(`unknown scenario ${name}; known: ${known.join(', ')}`);
+/** The organization the listing and load scenarios run against, and who is a member of how many of its workspaces. */
+const organizationSize = 50_000;
 
 const platform = await startPlatform({
   serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   port: Number(values.port),
-  ...(values.profile ? { env: { HEXA_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` } } : {}),
+  env: {
+    // Tokens signed in at seeding last the whole bench.
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+    HEXA_NODE_ARGS: [values['node-args'] ?? '', values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` : ''].join(' ').trim(),
+  },
 });
 const sections: Section[] = [];
+const step = (name: string) => process.stderr.write(`[bench] ${new Date().toISOString()} ${name}\n`);
 try {
-  for (const name of selected) {
-    const scenario = scenarios[name as keyof typeof scenarios];
-    if (!scenario) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
-    process.stderr.write(`[bench] ${name}\n`);
-    sections.push(await scenario(platform, settings));
+  if (selected.includes('gateway')) {
+    step('gateway');
+    sections.push(await gatewayOverhead(platform, settings));
+  }
+  if (selected.includes('listing') || selected.includes('load')) {
+    step(`seeding an organization of ${organizationSize}`);
+    const before = residentMemory(platform);
+    const organization: Organization = await seedOrganization(platform, { size: organizationSize, memberships: [5000, 50] });
+    if (selected.includes('listing')) {
+      step('listing');
+      sections.push(await listing(platform, settings, organization));
+    }
+    if (selected.includes('load')) {
+      step('load');
+      sections.push(await sustainedLoad(platform, settings, organization));
+      step('memory');
+      sections.push(await memoryAfterLoad(platform, before, 30));
+    }
   }
 } finally {
   await platform.stop();

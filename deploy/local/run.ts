@@ -13,7 +13,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger, RestartProcess } from 'concurrently';
+import { map } from 'rxjs';
+import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger, RestartProcess, type Command, type FlowController } from 'concurrently';
 import { backendServiceNames, serviceNames, serviceRegistry, serviceUrlSetting, type ServiceName } from '@hexa/contract';
 import { build, bundles } from '../../scripts/build.js';
 
@@ -254,6 +255,22 @@ async function runStep(file: string, env: NodeJS.ProcessEnv): Promise<unknown[]>
 }
 
 /**
+ * Once the supervisor is stopping, a process that ends is done, whatever its
+ * exit code: one still starting when SIGTERM came (killed by the signal,
+ * before its handler was installed) must not be started again behind the
+ * supervisor's back. Placed before RestartProcess, which restarts any
+ * non-zero exit.
+ */
+const noRestartWhenStopping: FlowController = {
+  handle: (commands: Command[]) => ({
+    commands: commands.map((command) => {
+      const close = command.close.pipe(map((event) => (stopping ? { ...event, exitCode: 0 } : event)));
+      return new Proxy(command, { get: (target, property) => (property === 'close' ? close : target[property as keyof Command]) });
+    }),
+  }),
+};
+
+/**
  * Runs every process under concurrently: output prefixed by name, each exit
  * logged, a process that ends unexpectedly started again after 1 s, 2 s, 4 s…
  * (concurrently's exponential delay), for as long as the supervisor runs.
@@ -282,6 +299,7 @@ function supervise(): Promise<unknown> {
         new LogOutput({ logger }),
         new LogExit({ logger }),
         new KillOnSignal({ process, abortController }),
+        noRestartWhenStopping,
         new RestartProcess({ logger, delay: 'exponential', tries: -1 }),
       ],
     },
