@@ -19,7 +19,7 @@ export function residentMemory(platform: Platform): Map<string, number> {
 async function heapOf(url: string): Promise<{ used: number; total: number } | undefined> {
   try {
     const text = await (await fetch(url)).text();
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]);
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1]);
     return { used: Math.round(value('nodejs_heap_size_used_bytes') / 2 ** 20), total: Math.round(value('nodejs_heap_size_total_bytes') / 2 ** 20) };
   } catch {
     return undefined;
