@@ -1,16 +1,20 @@
 import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+import MarkdownIt from 'markdown-it';
 
 /**
- * Markdown to HTML that is safe to put in the page: marked renders, then
- * DOMPurify removes scripts, event handlers, `javascript:` links and
- * anything else that could run. Never render Markdown without this.
- * (When the workspaces service returns its own sanitised `descriptionHtml`,
- * the home page shows that, still passed through DOMPurify.)
+ * Markdown to HTML that is safe to put in the page, rendered the way the
+ * workspaces service renders home pages (markdown-it: CommonMark with tables,
+ * strikethrough and bare links; raw HTML allowed in, then filtered), so the
+ * editor's preview shows what the saved page will look like. DOMPurify then
+ * removes scripts, event handlers, `javascript:` links and anything else
+ * that could run. Never render Markdown without it. The saved page itself is
+ * shown from the service's own sanitised `descriptionHtml`, still passed
+ * through DOMPurify here (one way to render, two walls).
  */
-export function renderMarkdown(markdown: string): string {
-  const html = marked.parse(markdown, { async: false, gfm: true });
-  return sanitizeHtml(html);
+const markdown = new MarkdownIt('default', { html: true, linkify: true, typographer: false });
+
+export function renderMarkdown(source: string): string {
+  return sanitizeHtml(markdown.render(source));
 }
 
 export function sanitizeHtml(html: string): string {
