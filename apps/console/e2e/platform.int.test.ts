@@ -114,6 +114,7 @@ describe('the console against the running platform', () => {
       await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).waitFor();
       const configuration = await fetch(`${platform.url}/api/workspaces/field-data/configuration`, { headers: { authorization: `Bearer ${token}` } });
       expect(await configuration.json()).toEqual({ properties: { DEFAULT_WEEKS: 6, REPORT_URL: 'https://example.org/report' } });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, 'settings');
 
       // Members: invite a new person by e-mail as a Viewer.
@@ -200,6 +201,71 @@ describe('the console against the running platform', () => {
       await page.getByRole('rowheader', { name: 'Configuration property set' }).first().waitFor();
       await page.getByRole('rowheader', { name: 'Invitation accepted' }).first().waitFor();
       await screenshot(page, 'audit');
+
+      // An existing user, found by name, invited as Editor: they accept on their start screen.
+      const created = await fetch(`${platform.url}/api/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'omar@example.org', name: 'Omar Sall', password: 'a password for omar 1', organizationRole: 'MEMBER' }),
+      });
+      expect(created.status).toBe(201);
+      await nav(page, 'Field Data').getByRole('link', { name: 'Members' }).click();
+      await page.getByLabel('Name or e-mail').fill('oma');
+      await page.getByRole('list', { name: 'People found' }).getByRole('button', { name: /Omar Sall/ }).click();
+      await page.getByText('Inviting Omar Sall (omar@example.org).').waitFor();
+      await page.getByLabel('Role', { exact: true }).selectOption('EDITOR');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation sent to Omar Sall as Editor.' }).waitFor();
+      const omar = await newPage();
+      await omar.page.goto('/');
+      await omar.page.waitForURL(/\/login/);
+      await omar.page.getByLabel('E-mail').fill('omar@example.org');
+      await omar.page.getByLabel('Password').fill('a password for omar 1');
+      await omar.page.getByRole('button', { name: 'Sign in' }).click();
+      const invitationsForMe = omar.page.getByRole('region', { name: 'Invitations for you' });
+      await invitationsForMe.getByText(/invited you to Field Data as Editor/).waitFor();
+      await screenshot(omar.page, 'my-invitations');
+      await omar.page.getByRole('button', { name: 'Accept the invitation to Field Data' }).click();
+      await invitationsForMe.getByRole('link', { name: 'Field Data' }).click();
+      await omar.page.waitForURL(/\/w\/field-data$/);
+      // An Editor edits the home page and sees the credentials, but has no Settings and no regeneration.
+      await omar.page.getByRole('button', { name: 'Edit home page' }).waitFor();
+      await expect(nav(omar.page, 'Field Data').getByRole('link', { name: 'Settings' }).count()).resolves.toBe(0);
+      await nav(omar.page, 'Field Data').getByRole('link', { name: 'Database' }).click();
+      await omar.page.getByRole('button', { name: 'Show credentials' }).waitFor();
+      await omar.page.getByText("Only the workspace's Admins regenerate the password.").waitFor();
+      expect(omar.errors.filter((error) => !/status of 401/.test(error))).toEqual([]);
+      await omar.context.close();
+
+      // Archive (typing the name to confirm), then restore as the organization's owner.
+      const oldProject = await fetch(`${platform.url}/api/workspaces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Old Project' }),
+      });
+      expect(oldProject.status).toBe(201);
+      await page.goto('/w/old-project/settings');
+      await page.getByLabel('Type Old Project to confirm').fill('Old');
+      await expect(page.getByRole('button', { name: 'Archive workspace' }).isDisabled()).resolves.toBe(true);
+      await page.getByLabel('Type Old Project to confirm').fill('Old Project');
+      await page.getByRole('button', { name: 'Archive workspace' }).click();
+      await page.waitForURL(/\/w\/field-data$/);
+      await page.getByRole('link', { name: 'Archived workspaces' }).click();
+      await page.getByRole('button', { name: 'Restore Old Project' }).click();
+      await page.waitForURL(/\/w\/old-project$/);
+      // The default home page's links lead to the console's pages, in this tab.
+      await page.getByRole('article').getByRole('link', { name: 'Members' }).click();
+      await page.waitForURL(/\/w\/old-project\/members$/);
+      await page.getByRole('heading', { level: 1, name: 'Members' }).waitFor();
+
+      // A narrow window: one column, the settings still usable.
+      await page.setViewportSize({ width: 390, height: 860 });
+      await page.goto('/w/field-data/settings');
+      await page.getByRole('button', { name: 'Save general settings' }).waitFor();
+      await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await screenshot(page, 'settings-narrow');
 
       // The 412 is the conflict above. Chromium reports a CSP violation when DOMPurify parses the preview's
       // attack in an inert document: a report, not a run (no handler reached the page).

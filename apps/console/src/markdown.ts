@@ -1,5 +1,6 @@
 import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
+import { isExternalLink } from './navigation';
 
 /**
  * Markdown to HTML that is safe to put in the page, rendered the way the
@@ -21,10 +22,12 @@ export function sanitizeHtml(html: string): string {
   return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button'], FORBID_ATTR: ['style'] });
 }
 
-// Links written by members open in a new tab without handing it this window.
+// Links written by members never hand the opened page this window; those leaving the console open in a new tab
+// (links within it, such as the default page's, stay in this tab: MarkdownView routes them).
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
-  if (node.tagName === 'A' && node.getAttribute('href')) {
-    node.setAttribute('target', '_blank');
-    node.setAttribute('rel', 'noopener noreferrer');
-  }
+  const href = node.tagName === 'A' ? node.getAttribute('href') : null;
+  if (href === null) return;
+  node.setAttribute('rel', 'noopener noreferrer');
+  if (isExternalLink(href)) node.setAttribute('target', '_blank');
+  else node.removeAttribute('target');
 });

@@ -37,6 +37,8 @@ export function createConsoleRouter(): Router {
       // The exact link of the invitation e-mail (services/membership invitations-fns.ts): open to everyone.
       { path: '/invitations/accept', name: 'invitation', component: () => import('./views/InvitationView.vue'), meta: { public: true, title: 'Invitation' } },
       { path: '/archived', name: 'archived', component: () => import('./views/ArchivedView.vue'), meta: { title: 'Archived workspaces' } },
+      // The API's paths for a workspace's pages (the default home page links to them) lead to the console's.
+      { path: '/workspaces/:slug/:page(.*)*', redirect: (to) => `/w/${String(to.params.slug)}${to.params.page && to.params.page.length ? `/${([] as string[]).concat(to.params.page).join('/')}` : ''}` },
       { path: '/account/tokens', name: 'tokens', component: () => import('./views/TokensView.vue'), meta: { title: 'Personal access tokens' } },
       { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: 'Not found' } },
     ],
