@@ -8,7 +8,8 @@ import { collectPageErrors, launchChromium, screenshot } from './browser.js';
  * against the real platform: gateway, membership and workspaces in this
  * process on ephemeral ports, the gateway serving the console's build. No
  * part of the backend is faked; the only shortcut is granting a Viewer role
- * in membership's table, until invitations (issue 10) give the console a way.
+ * in membership's table (this stack runs no workers to deliver an invitation):
+ * the invitation flow runs end to end in platform.int.test.ts.
  */
 /** Each test takes under 10 s alone; the ceiling leaves room for the rest of the suite sharing two cores. */
 const browserTestTimeoutMs = 60_000;

@@ -109,6 +109,21 @@ describe('the members store', () => {
     });
   });
 
+  describe('when a member leaves', () => {
+    it('asks the API to remove the caller, and says why the last Admin cannot', async () => {
+      let admins = 2;
+      const network = fakeNetwork({
+        'DELETE /workspaces/{slug}/members/me': () =>
+          admins-- > 1 ? new Response(null, { status: 204 }) : problem(409, 'last_admin', { detail: 'You are the last Admin: make someone else Admin before you leave.' }),
+      });
+      installFakeApi(network);
+      const store = useMembersStore();
+      await store.leave('malaria');
+      await expect(store.leave('malaria')).rejects.toThrow('You are the last Admin: make someone else Admin before you leave.');
+      expect(network.callsTo('DELETE /workspaces/{slug}/members/me')).toHaveLength(2);
+    });
+  });
+
   describe('when an Admin resends or revokes an invitation', () => {
     it('moves a resent declined invitation to Pending, and drops a revoked one', async () => {
       const declinedOne = invitation('00000000-0000-4000-8000-0000000000c2', 'no@example.org', 'DECLINED');

@@ -114,6 +114,12 @@ export const useMembersStore = defineStore('members', () => {
     totalMembers.value = Math.max(0, totalMembers.value - 1);
   }
 
+  /** The caller leaves the workspace (any member; the last Admin is refused with the reason). */
+  async function leave(workspace: string): Promise<void> {
+    const { response, error: problem } = await useApi().client.DELETE('/workspaces/{slug}/members/me', { params: { path: { slug: workspace } } });
+    if (!response.ok) throw new ApiError(problem);
+  }
+
   /** Sends again with a new link and expiry; a declined invitation becomes pending again. */
   async function resend(workspace: string, id: string): Promise<Invitation> {
     const { data, error: problem } = await useApi().client.POST('/workspaces/{slug}/invitations/{id}/resend', { params: { path: { slug: workspace, id } } });
@@ -131,5 +137,5 @@ export const useMembersStore = defineStore('members', () => {
     declined.value = declined.value.filter((invitation) => invitation.id !== id);
   }
 
-  return { slug, members, totalMembers, page, totalPages, pending, declined, loading, error, candidates, load, loadInvitations, searchCandidates, invite, changeRole, remove, resend, revoke };
+  return { slug, members, totalMembers, page, totalPages, pending, declined, loading, error, candidates, load, loadInvitations, searchCandidates, invite, changeRole, remove, leave, resend, revoke };
 });
