@@ -86,7 +86,17 @@ describe('the console against the running platform', () => {
       await page.getByRole('checkbox', { name: 'Senegal' }).check();
       await page.getByRole('button', { name: 'Save general settings' }).click();
       await page.getByRole('form', { name: 'General' }).getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-      await expect(page.getByTestId('effective-image').textContent()).resolves.toMatch(/\S/);
+      // The Docker image: the platform's default is shown; one set here replaces it, and can be reset.
+      const defaultImage = (await page.getByTestId('effective-image').textContent())?.trim() ?? '';
+      expect(defaultImage).toMatch(/\S/);
+      await page.getByLabel('Image for this workspace').fill('registry.example.org/field/env:1.2');
+      await page.getByRole('button', { name: 'Save image' }).click();
+      await page.getByTestId('effective-image').filter({ hasText: 'registry.example.org/field/env:1.2' }).waitFor();
+      await page.getByRole('button', { name: 'Use the platform default' }).click();
+      await page.getByTestId('effective-image').filter({ hasText: defaultImage }).waitFor();
+      await page.getByLabel('Image for this workspace').fill('Not An Image!');
+      await page.getByRole('button', { name: 'Save image' }).click();
+      await page.getByRole('form', { name: 'Docker image' }).getByRole('alert').waitFor();
       await page.getByLabel('Key').fill('DEFAULT_WEEKS');
       await page.getByLabel('Value (JSON)', { exact: true }).fill('4');
       await page.getByRole('button', { name: 'Add property' }).click();
@@ -164,6 +174,15 @@ describe('the console against the running platform', () => {
       // The owner sees the invitation accepted: Nina is a member, nothing is pending.
       await page.reload();
       await page.getByRole('row', { name: /Nina Ndiaye/ }).waitFor();
+      await page.getByRole('region', { name: 'Pending invitations' }).getByText('No pending invitation.').waitFor();
+      // Roles change from the list; an invitation can be revoked before it is used.
+      await page.getByLabel('Role of Nina Ndiaye').selectOption('EDITOR');
+      await page.getByRole('status').filter({ hasText: 'Nina Ndiaye is now Editor.' }).waitFor();
+      await page.getByLabel('Name or e-mail').fill('later@example.org');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('region', { name: 'Pending invitations' }).getByText('later@example.org').waitFor();
+      await page.getByRole('button', { name: 'Revoke the invitation to later@example.org' }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation to later@example.org revoked.' }).waitFor();
       await page.getByRole('region', { name: 'Pending invitations' }).getByText('No pending invitation.').waitFor();
 
       // Database: a table made with the credentials shows with its rows; the password is regenerated.
@@ -269,9 +288,9 @@ describe('the console against the running platform', () => {
       expect(overflow).toBeLessThanOrEqual(0);
       await screenshot(page, 'settings-narrow');
 
-      // The 412 is the conflict above. Chromium reports a CSP violation when DOMPurify parses the preview's
+      // The 400 is the refused image, the 412 the conflict above. Chromium reports a CSP violation when DOMPurify parses the preview's
       // attack in an inert document: a report, not a run (no handler reached the page).
-      expect(owner.errors.filter((error) => !/status of 412|Executing inline event handler violates/.test(error))).toEqual([]);
+      expect(owner.errors.filter((error) => !/status of (400|412)|Executing inline event handler violates/.test(error))).toEqual([]);
       await expect(page.evaluate(() => (window as { __hacked?: number }).__hacked)).resolves.toBeUndefined();
       await owner.context.close();
     },
