@@ -1,4 +1,4 @@
-import { safeNext } from './navigation';
+import { isExternalLink, safeNext } from './navigation';
 
 describe('where sign-in leads', () => {
   describe('when next is a path of the console', () => {
@@ -13,5 +13,12 @@ describe('where sign-in leads', () => {
       expect(safeNext({})).toBe('/');
       expect(safeNext({ next: ['/a', '/b'] })).toBe('/');
     });
+  });
+});
+
+describe('links in a home page', () => {
+  it('stay in the console only when they are a path of it', () => {
+    for (const href of ['/w/malaria/database', '/workspaces/malaria/members', 'relative/page', '#top']) expect(isExternalLink(href)).toBe(false);
+    for (const href of ['https://example.org', 'mailto:a@example.org', '//evil.example', '/\\evil.example', '\\\\evil.example', ' http://x']) expect(isExternalLink(href)).toBe(true);
   });
 });

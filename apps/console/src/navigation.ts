@@ -8,3 +8,11 @@ export function safeNext(query: LocationQuery): string {
   const next = query.next;
   return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
+
+/**
+ * A link that leaves the console: with a scheme, or protocol-relative — which
+ * for a browser is any two slashes or backslashes (`//`, `/\`, `\\`).
+ */
+export function isExternalLink(href: string): boolean {
+  return /^(?:[A-Za-z][A-Za-z0-9+.-]*:|[/\\]{2})/.test(href.trim());
+}

@@ -28,9 +28,17 @@ export function createConsoleRouter(): Router {
         props: true,
         children: [
           { path: '', name: 'workspace-home', component: () => import('./views/WorkspaceHomeView.vue'), meta: { title: 'Home' } },
+          { path: 'members', name: 'workspace-members', component: () => import('./views/WorkspaceMembersView.vue'), meta: { title: 'Members' } },
+          { path: 'database', name: 'workspace-database', component: () => import('./views/WorkspaceDatabaseView.vue'), meta: { title: 'Database' } },
           { path: 'settings', name: 'workspace-settings', component: () => import('./views/WorkspaceSettingsView.vue'), meta: { title: 'Settings' } },
+          { path: 'audit', name: 'workspace-audit', component: () => import('./views/WorkspaceAuditView.vue'), meta: { title: 'Audit trail' } },
         ],
       },
+      // The exact link of the invitation e-mail (services/membership invitations-fns.ts): open to everyone.
+      { path: '/invitations/accept', name: 'invitation', component: () => import('./views/InvitationView.vue'), meta: { public: true, title: 'Invitation' } },
+      { path: '/archived', name: 'archived', component: () => import('./views/ArchivedView.vue'), meta: { title: 'Archived workspaces' } },
+      // The API's paths for a workspace's pages (the default home page links to them) lead to the console's.
+      { path: '/workspaces/:slug/:page(.*)*', redirect: (to) => `/w/${String(to.params.slug)}${to.params.page && to.params.page.length ? `/${([] as string[]).concat(to.params.page).join('/')}` : ''}` },
       { path: '/account/tokens', name: 'tokens', component: () => import('./views/TokensView.vue'), meta: { title: 'Personal access tokens' } },
       { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: 'Not found' } },
     ],

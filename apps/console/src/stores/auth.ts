@@ -66,10 +66,16 @@ export const useAuthStore = defineStore('auth', () => {
     user.value = null;
   }
 
+  /** A session begun elsewhere (an account created from an invitation link). */
+  function signedInAs(next: User): void {
+    user.value = next;
+    restored = Promise.resolve();
+  }
+
   /** A renewed session may carry a changed name or organization role. */
   function sessionRenewed(next: User): void {
     user.value = next;
   }
 
-  return { user, loading, error, signedIn, organizationAdmin, restore, signIn, signOut, sessionEnded, sessionRenewed };
+  return { user, loading, error, signedIn, organizationAdmin, restore, signIn, signOut, sessionEnded, sessionRenewed, signedInAs };
 });

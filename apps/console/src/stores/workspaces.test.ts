@@ -160,4 +160,78 @@ describe('the workspaces store', () => {
       expect(network.callsTo('GET /workspaces/{slug}')).toHaveLength(asked);
     });
   });
+
+  describe('when an Editor saves the home page', () => {
+    it('sends the Markdown and shows the page as the service rendered it', async () => {
+      const network = await signedIn({
+        'GET /workspaces/{slug}': ({ params }) => json(200, workspace(params.slug ?? '')),
+        'PUT /workspaces/{slug}/description': ({ params, body }) =>
+          json(200, workspace(params.slug ?? '', { description: (body as { markdown: string }).markdown, descriptionHtml: '<h2>Reports</h2>' })),
+      });
+      const store = useWorkspacesStore();
+      await store.open('malaria-bf');
+      await store.updateDescription('malaria-bf', '## Reports');
+      expect(network.callsTo('PUT /workspaces/{slug}/description')[0]?.body).toEqual({ markdown: '## Reports' });
+      expect(store.current?.descriptionHtml).toBe('<h2>Reports</h2>');
+    });
+  });
+
+  describe('when an Admin changes the settings', () => {
+    it('sends only what changed and keeps the selector in step', async () => {
+      const network = await signedIn({
+        'GET /workspaces': () => page([summary('malaria-bf')]),
+        'GET /workspaces/{slug}': ({ params }) => json(200, workspace(params.slug ?? '')),
+        'PATCH /workspaces/{slug}': ({ params }) => json(200, workspace(params.slug ?? '', { name: 'Malaria', countries: [{ code: 'BF', name: 'Burkina Faso' }] })),
+      });
+      const store = useWorkspacesStore();
+      await store.search('');
+      await store.open('malaria-bf');
+      await store.update('malaria-bf', { name: 'Malaria', countries: ['BF'] });
+      expect(network.callsTo('PATCH /workspaces/{slug}')[0]?.body).toEqual({ name: 'Malaria', countries: ['BF'] });
+      expect(store.current?.name).toBe('Malaria');
+      expect(store.items[0]).toMatchObject({ name: 'Malaria', countries: [{ code: 'BF', name: 'Burkina Faso' }] });
+    });
+
+    it('says why an image was refused', async () => {
+      await signedIn({ 'PATCH /workspaces/{slug}': () => problem(400, 'invalid_input', { errors: [{ field: '/body/dockerImage', message: 'is not an image reference' }] }) });
+      await expect(useWorkspacesStore().update('malaria-bf', { dockerImage: 'Not An Image' })).rejects.toThrow('Please check: dockerImage is not an image reference.');
+    });
+  });
+
+  describe('when an Admin archives the workspace', () => {
+    it('drops it from the selector and forgets it as the last used', async () => {
+      await signedIn({
+        'GET /workspaces': () => page([summary('malaria-bf'), summary('polio')]),
+        'GET /workspaces/{slug}': ({ params }) => json(200, workspace(params.slug ?? '')),
+        'POST /workspaces/{slug}/archive': ({ params }) => json(200, { ...workspace(params.slug ?? ''), archivedAt: '2026-11-29T00:00:00.000Z' }),
+      });
+      const store = useWorkspacesStore();
+      await store.search('');
+      await store.open('malaria-bf');
+      await store.archive('malaria-bf');
+      expect(store.items.map((item) => item.slug)).toEqual(['polio']);
+      expect(store.current).toBeNull();
+      expect(store.lastUsedSlug()).toBeNull();
+    });
+  });
+
+  describe('when an organization Admin restores a workspace', () => {
+    it('lists the archived ones, and the restored one returns to the selector', async () => {
+      let archived = true;
+      const network = await signedIn(
+        {
+          'GET /workspaces': ({ query }) => (query.get('archived') === 'true' ? page(archived ? [summary('old', { archivedAt: '2026-11-28T00:00:00.000Z' })] : []) : page(archived ? [] : [summary('old')])),
+          'POST /workspaces/{slug}/restore': ({ params }) => ((archived = false), json(200, workspace(params.slug ?? ''))),
+        },
+        'ADMIN',
+      );
+      const store = useWorkspacesStore();
+      await store.loadArchived();
+      expect(store.archived.map((item) => item.slug)).toEqual(['old']);
+      await store.restore('old');
+      expect(store.archived).toEqual([]);
+      expect(store.items.map((item) => item.slug)).toEqual(['old']);
+      expect(network.callsTo('POST /workspaces/{slug}/restore')[0]?.params.slug).toBe('old');
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { useAuthStore } from './auth';
 export type Workspace = Schemas['Workspace'];
 export type WorkspaceSummary = Schemas['WorkspaceSummary'];
 export type CreateWorkspaceInput = RequestBody<'createWorkspace'>;
+export type UpdateWorkspaceInput = RequestBody<'updateWorkspace'>;
 
 /** The selector shows this many matches; a longer list is narrowed by typing. */
 export const selectorPageSize = 50;
@@ -128,8 +129,55 @@ export const useWorkspacesStore = defineStore('workspaces', () => {
     };
   }
 
+  /** Replaces the home page (Editors and Admins); the answer carries the page as the service rendered it. */
+  async function updateDescription(slug: string, markdown: string): Promise<Workspace> {
+    const { data, error: problem } = await useApi().client.PUT('/workspaces/{slug}/description', { params: { path: { slug } }, body: { markdown } });
+    if (!data) throw new ApiError(problem);
+    adopt(data);
+    return data;
+  }
+
+  /** Changes general settings (name, countries, Docker image); send only what changes. */
+  async function update(slug: string, input: UpdateWorkspaceInput): Promise<Workspace> {
+    const { data, error: problem } = await useApi().client.PATCH('/workspaces/{slug}', { params: { path: { slug } }, body: input });
+    if (!data) throw new ApiError(problem);
+    adopt(data);
+    return data;
+  }
+
+  /** Archives the workspace: it leaves every list at once, and is forgotten as the last used. */
+  async function archive(slug: string): Promise<void> {
+    const { data, error: problem } = await useApi().client.POST('/workspaces/{slug}/archive', { params: { path: { slug } }, body: {} });
+    if (!data) throw new ApiError(problem);
+    items.value = items.value.filter((item) => item.slug !== slug);
+    if (current.value?.slug === slug) current.value = null;
+    forget(slug);
+  }
+
+  /** The archived workspaces (organization Owners and Admins only; the API answers 403 to anyone else). */
+  const archived = ref<WorkspaceSummary[]>([]);
+  async function loadArchived(): Promise<void> {
+    const { data, error: problem } = await useApi().client.GET('/workspaces', { params: { query: { archived: true, perPage: 100 } } });
+    if (!data) throw new ApiError(problem);
+    archived.value = data.items;
+  }
+
+  /** Brings an archived workspace back (organization Owners and Admins). */
+  async function restore(slug: string): Promise<Workspace> {
+    const { data, error: problem } = await useApi().client.POST('/workspaces/{slug}/restore', { params: { path: { slug } }, body: {} });
+    if (!data) throw new ApiError(problem);
+    archived.value = archived.value.filter((item) => item.slug !== slug);
+    await search('');
+    return data;
+  }
+
+  function adopt(workspace: Workspace): void {
+    if (current.value?.slug === workspace.slug) current.value = workspace;
+    patchSummary(workspace);
+  }
+
   function patchSummary(workspace: Workspace): void {
-    items.value = items.value.map((item) => (item.slug === workspace.slug ? { ...item, status: workspace.status, name: workspace.name } : item));
+    items.value = items.value.map((item) => (item.slug === workspace.slug ? { ...item, status: workspace.status, name: workspace.name, countries: workspace.countries } : item));
   }
 
   function storage(): Storage | undefined {
@@ -152,5 +200,28 @@ export const useWorkspacesStore = defineStore('workspaces', () => {
     return user ? (storage()?.getItem(lastWorkspaceKey(user.id)) ?? null) : null;
   }
 
-  return { items, totalItems, query, loading, error, current, currentLoading, currentError, canCreate, adminSomewhere, search, open, reload, create, followStatus, lastUsedSlug };
+  return {
+    items,
+    totalItems,
+    query,
+    loading,
+    error,
+    current,
+    currentLoading,
+    currentError,
+    canCreate,
+    adminSomewhere,
+    archived,
+    search,
+    open,
+    reload,
+    create,
+    followStatus,
+    lastUsedSlug,
+    updateDescription,
+    update,
+    archive,
+    loadArchived,
+    restore,
+  };
 });

@@ -1,0 +1,299 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import pg from 'pg';
+import { eventually, testDatabaseUrl } from '@hexa/testing';
+import { ownerLogin, startPlatform, type Platform } from '../../../deploy/local/test/platform.js';
+import { linkOf, startSmtp, type SmtpListener } from '../../../services/gateway/test/smtp.js';
+import { collectPageErrors, launchChromium, screenshot } from './browser.js';
+
+/**
+ * The console in Debian's Chromium against the platform as `npm start` runs
+ * it (deploy/local/run.ts: every server and worker under the supervisor, the
+ * gateway serving the console's build), with its mail going to an SMTP
+ * listener in this test. Nothing is faked or written to a table behind the
+ * platform's back: the invited person arrives through the e-mail's link.
+ */
+const platformPort = 34_080;
+// About 30 s alone; several times that when the rest of the suite shares the two cores.
+const flowTimeoutMs = 420_000;
+
+describe('the console against the running platform', () => {
+  let platform: Platform;
+  let smtp: SmtpListener;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    platform = await startPlatform({
+      serverUrl: testDatabaseUrl,
+      port: platformPort,
+      env: { HEXA_SMTP_URL: smtp.url, HEXA_PUBLIC_URL: `http://127.0.0.1:${platformPort}` },
+    });
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+    await smtp?.close();
+  }, 60_000);
+
+  async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const context = await browser.newContext({ baseURL: platform.url, viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    return { context, page, errors: collectPageErrors(page) };
+  }
+
+  const nav = (page: Page, workspace: string) => page.getByRole('navigation', { name: `${workspace} pages` });
+
+  it(
+    'an owner sets up a workspace, invites a new person who signs up from the e-mail as a Viewer, and regenerates the database password',
+    async () => {
+      const owner = await newPage();
+      const page = owner.page;
+
+      // Sign in; no workspace yet: create one and follow it until its database is ready.
+      await page.goto('/');
+      await page.waitForURL(/\/login/);
+      await page.getByLabel('E-mail').fill(ownerLogin.email);
+      await page.getByLabel('Password').fill(ownerLogin.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'No workspace yet' }).waitFor();
+      await page.getByRole('button', { name: 'Create workspace' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Create workspace' });
+      await dialog.getByLabel('Name').fill('Field Data');
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      await dialog.getByRole('status').filter({ hasText: 'Ready' }).waitFor({ timeout: 60_000 });
+      await dialog.getByRole('button', { name: 'Open workspace' }).click();
+      await page.waitForURL(/\/w\/field-data$/);
+
+      // Home page: edit with a live preview, save, read it rendered (and sanitised).
+      await page.getByRole('button', { name: 'Edit home page' }).click();
+      const editor = page.getByRole('form', { name: 'Edit home page' });
+      await editor.getByLabel('Home page (Markdown)').fill('## Weekly reports\n\nCases by district, from [the ministry](https://example.org/cases).\n\n<img src="x" onerror="window.__hacked = 1">');
+      await editor.getByRole('region', { name: 'Preview' }).getByRole('heading', { name: 'Weekly reports' }).waitFor();
+      await screenshot(page, 'home-edit');
+      await editor.getByRole('button', { name: 'Save home page' }).click();
+      await editor.waitFor({ state: 'detached' });
+      const home = page.getByRole('article');
+      await home.getByRole('heading', { level: 2, name: 'Weekly reports' }).waitFor();
+      await expect(home.getByRole('link', { name: 'the ministry' }).getAttribute('rel')).resolves.toBe('noopener noreferrer');
+      await expect(page.locator('.markdown [onerror]').count()).resolves.toBe(0);
+
+      // Settings: countries picked by name, the effective image shown, a configuration property.
+      await nav(page, 'Field Data').getByRole('link', { name: 'Settings' }).click();
+      await page.getByLabel('Find a country').fill('seneg');
+      await page.getByRole('checkbox', { name: 'Senegal' }).check();
+      await page.getByRole('button', { name: 'Save general settings' }).click();
+      await page.getByRole('form', { name: 'General' }).getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      // The Docker image: the platform's default is shown; one set here replaces it, and can be reset.
+      const defaultImage = (await page.getByTestId('effective-image').textContent())?.trim() ?? '';
+      expect(defaultImage).toMatch(/\S/);
+      await page.getByLabel('Image for this workspace').fill('registry.example.org/field/env:1.2');
+      await page.getByRole('button', { name: 'Save image' }).click();
+      await page.getByTestId('effective-image').filter({ hasText: 'registry.example.org/field/env:1.2' }).waitFor();
+      await page.getByRole('button', { name: 'Use the platform default' }).click();
+      await page.getByTestId('effective-image').filter({ hasText: defaultImage }).waitFor();
+      await page.getByLabel('Image for this workspace').fill('Not An Image!');
+      await page.getByRole('button', { name: 'Save image' }).click();
+      await page.getByRole('form', { name: 'Docker image' }).getByRole('alert').waitFor();
+      await page.getByLabel('Key').fill('DEFAULT_WEEKS');
+      await page.getByLabel('Value (JSON)', { exact: true }).fill('4');
+      await page.getByRole('button', { name: 'Add property' }).click();
+      await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).waitFor();
+
+      // Another Admin changes the configuration meanwhile: the next save is refused and says what changed.
+      const token = await platform.login();
+      const other = await fetch(`${platform.url}/api/workspaces/field-data/configuration/REPORT_URL`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ value: 'https://example.org/report' }),
+      });
+      expect(other.status).toBe(200);
+      await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).click();
+      await page.getByLabel('Value of DEFAULT_WEEKS (JSON)').fill('not json');
+      await page.getByRole('button', { name: 'Save DEFAULT_WEEKS' }).click();
+      await page.getByText(/Not valid JSON/).waitFor();
+      await page.getByLabel('Value of DEFAULT_WEEKS (JSON)').fill('6');
+      await page.getByRole('button', { name: 'Save DEFAULT_WEEKS' }).click();
+      await page.getByRole('alert').filter({ hasText: 'another Admin changed the configuration' }).filter({ hasText: 'Added: “REPORT_URL”' }).waitFor();
+      await page.getByRole('button', { name: 'Reload configuration' }).click();
+      await page.getByRole('button', { name: 'Edit REPORT_URL' }).waitFor();
+      await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).click();
+      await page.getByLabel('Value of DEFAULT_WEEKS (JSON)').fill('6');
+      await page.getByRole('button', { name: 'Save DEFAULT_WEEKS' }).click();
+      await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).waitFor();
+      const configuration = await fetch(`${platform.url}/api/workspaces/field-data/configuration`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await configuration.json()).toEqual({ properties: { DEFAULT_WEEKS: 6, REPORT_URL: 'https://example.org/report' } });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await screenshot(page, 'settings');
+
+      // Members: invite a new person by e-mail as a Viewer.
+      await nav(page, 'Field Data').getByRole('link', { name: 'Members' }).click();
+      await page.getByLabel('Name or e-mail').fill('nina@example.org');
+      await page.getByLabel('Role', { exact: true }).selectOption('VIEWER');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation sent to nina@example.org as Viewer.' }).waitFor();
+      await page.getByRole('region', { name: 'Pending invitations' }).getByText('nina@example.org').waitFor();
+      await screenshot(page, 'members');
+
+      // The e-mail's link, opened by the new person in a browser of their own.
+      const [mail] = await smtp.mailsTo('nina@example.org');
+      const link = linkOf(mail!);
+      expect(link.origin).toBe(platform.url);
+      const invited = await newPage();
+      await invited.page.goto(`${link.pathname}${link.search}`);
+      await invited.page.getByTestId('invitation-summary').filter({ hasText: 'Field Data' }).filter({ hasText: 'Viewer' }).waitFor();
+      await invited.page.getByLabel('Your name').fill('Nina Ndiaye');
+      await invited.page.getByLabel('Password', { exact: true }).fill('mangoes in the dry season');
+      await invited.page.getByLabel('Password again').fill('mangoes in the dry season');
+      await screenshot(invited.page, 'invitation');
+      await invited.page.getByRole('button', { name: 'Create account and accept' }).click();
+      await invited.page.waitForURL(/\/w\/field-data$/);
+      await invited.page.locator('#workspace-title', { hasText: 'Field Data' }).waitFor();
+      // A Viewer: no Settings, no Audit trail, no Edit, no invite form, no credentials, no regeneration.
+      const viewerNav = nav(invited.page, 'Field Data');
+      await viewerNav.getByRole('link', { name: 'Members' }).waitFor();
+      await expect(viewerNav.getByRole('link', { name: 'Settings' }).count()).resolves.toBe(0);
+      await expect(viewerNav.getByRole('link', { name: 'Audit trail' }).count()).resolves.toBe(0);
+      await expect(invited.page.getByRole('button', { name: 'Edit home page' }).count()).resolves.toBe(0);
+      await invited.page.getByText('Editors and Admins of this workspace edit its home page.').waitFor();
+      await viewerNav.getByRole('link', { name: 'Members' }).click();
+      await invited.page.getByRole('row', { name: /Nina Ndiaye/ }).getByText('Viewer').waitFor();
+      await expect(invited.page.getByRole('button', { name: 'Invite', exact: true }).count()).resolves.toBe(0);
+      await invited.page.getByText("Only the workspace's Admins invite people and change roles.").waitFor();
+      await viewerNav.getByRole('link', { name: 'Database' }).click();
+      await invited.page.getByText('Editors and Admins of this workspace see the credentials.').waitFor();
+      await invited.page.getByText("Only the workspace's Admins regenerate the password.").waitFor();
+      await expect(invited.page.getByRole('button', { name: /Show credentials|Regenerate password/ }).count()).resolves.toBe(0);
+      await invited.page.getByText('This database has no table yet.').waitFor();
+      await screenshot(invited.page, 'viewer-database');
+      expect(invited.errors.filter((error) => !/status of 40[134]/.test(error))).toEqual([]);
+      await invited.context.close();
+
+      // The owner sees the invitation accepted: Nina is a member, nothing is pending.
+      await page.reload();
+      await page.getByRole('row', { name: /Nina Ndiaye/ }).waitFor();
+      await page.getByRole('region', { name: 'Pending invitations' }).getByText('No pending invitation.').waitFor();
+      // Roles change from the list; an invitation can be revoked before it is used.
+      await page.getByLabel('Role of Nina Ndiaye').selectOption('EDITOR');
+      await page.getByRole('status').filter({ hasText: 'Nina Ndiaye is now Editor.' }).waitFor();
+      await page.getByLabel('Name or e-mail').fill('later@example.org');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('region', { name: 'Pending invitations' }).getByText('later@example.org').waitFor();
+      await page.getByRole('button', { name: 'Revoke the invitation to later@example.org' }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation to later@example.org revoked.' }).waitFor();
+      await page.getByRole('region', { name: 'Pending invitations' }).getByText('No pending invitation.').waitFor();
+
+      // Database: a table made with the credentials shows with its rows; the password is regenerated.
+      await nav(page, 'Field Data').getByRole('link', { name: 'Database' }).click();
+      await page.getByRole('button', { name: 'Show credentials' }).click();
+      const oldUrl = await page.getByLabel('Connection URL', { exact: true }).inputValue();
+      const client = new pg.Client({ connectionString: oldUrl });
+      await client.connect();
+      await client.query(`create table cases (district text not null, week int, count int); insert into cases values ('Dakar', 1, 12), ('Thiès', 1, 7), ('Kaolack', 1, null)`);
+      await client.end();
+      await page.reload();
+      await page.getByRole('button', { name: 'Open cases' }).click();
+      const rows = page.getByRole('region', { name: 'cases' });
+      await rows.getByRole('cell', { name: 'Thiès' }).waitFor();
+      await expect(page.getByRole('row', { name: /^cases Table 3 3/ }).count()).resolves.toBe(1);
+      await screenshot(page, 'database');
+
+      await page.getByRole('button', { name: 'Show credentials' }).click();
+      await page.getByRole('button', { name: 'Regenerate password' }).click();
+      await page.getByRole('button', { name: 'Confirm: regenerate password' }).click();
+      await page.getByTestId('rotation-status').filter({ hasText: 'The password was regenerated' }).waitFor({ timeout: 60_000 });
+      const newUrl = await page.getByLabel('Connection URL', { exact: true }).inputValue();
+      expect(newUrl).not.toBe(oldUrl);
+      const fresh = new pg.Client({ connectionString: newUrl });
+      await fresh.connect();
+      await fresh.end();
+      await expect(new pg.Client({ connectionString: oldUrl }).connect()).rejects.toThrow(/password authentication failed/);
+
+      // The audit trail shows what happened, newest first.
+      await nav(page, 'Field Data').getByRole('link', { name: 'Audit trail' }).click();
+      // Entries arrive a moment after the change (the workspaces worker writes them): refresh until they are there.
+      await eventually(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.getByRole('button', { name: 'Refresh' }).isEnabled();
+        return (await page.getByRole('rowheader', { name: 'Database password rotation succeeded' }).count()) > 0 ? true : undefined;
+      }, 30_000, 1000);
+      await page.getByRole('rowheader', { name: 'Configuration property set' }).first().waitFor();
+      await page.getByRole('rowheader', { name: 'Invitation accepted' }).first().waitFor();
+      await screenshot(page, 'audit');
+
+      // An existing user, found by name, invited as Editor: they accept on their start screen.
+      const created = await fetch(`${platform.url}/api/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'omar@example.org', name: 'Omar Sall', password: 'a password for omar 1', organizationRole: 'MEMBER' }),
+      });
+      expect(created.status).toBe(201);
+      await nav(page, 'Field Data').getByRole('link', { name: 'Members' }).click();
+      await page.getByLabel('Name or e-mail').fill('oma');
+      await page.getByRole('list', { name: 'People found' }).getByRole('button', { name: /Omar Sall/ }).click();
+      await page.getByText('Inviting Omar Sall (omar@example.org).').waitFor();
+      await page.getByLabel('Role', { exact: true }).selectOption('EDITOR');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation sent to Omar Sall as Editor.' }).waitFor();
+      const omar = await newPage();
+      await omar.page.goto('/');
+      await omar.page.waitForURL(/\/login/);
+      await omar.page.getByLabel('E-mail').fill('omar@example.org');
+      await omar.page.getByLabel('Password').fill('a password for omar 1');
+      await omar.page.getByRole('button', { name: 'Sign in' }).click();
+      const invitationsForMe = omar.page.getByRole('region', { name: 'Invitations for you' });
+      await invitationsForMe.getByText(/invited you to Field Data as Editor/).waitFor();
+      await screenshot(omar.page, 'my-invitations');
+      await omar.page.getByRole('button', { name: 'Accept the invitation to Field Data' }).click();
+      await invitationsForMe.getByRole('link', { name: 'Field Data' }).click();
+      await omar.page.waitForURL(/\/w\/field-data$/);
+      // An Editor edits the home page and sees the credentials, but has no Settings and no regeneration.
+      await omar.page.getByRole('button', { name: 'Edit home page' }).waitFor();
+      await expect(nav(omar.page, 'Field Data').getByRole('link', { name: 'Settings' }).count()).resolves.toBe(0);
+      await nav(omar.page, 'Field Data').getByRole('link', { name: 'Database' }).click();
+      await omar.page.getByRole('button', { name: 'Show credentials' }).waitFor();
+      await omar.page.getByText("Only the workspace's Admins regenerate the password.").waitFor();
+      expect(omar.errors.filter((error) => !/status of 401/.test(error))).toEqual([]);
+      await omar.context.close();
+
+      // Archive (typing the name to confirm), then restore as the organization's owner.
+      const oldProject = await fetch(`${platform.url}/api/workspaces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Old Project' }),
+      });
+      expect(oldProject.status).toBe(201);
+      await page.goto('/w/old-project/settings');
+      await page.getByLabel('Type Old Project to confirm').fill('Old');
+      await expect(page.getByRole('button', { name: 'Archive workspace' }).isDisabled()).resolves.toBe(true);
+      await page.getByLabel('Type Old Project to confirm').fill('Old Project');
+      await page.getByRole('button', { name: 'Archive workspace' }).click();
+      await page.waitForURL(/\/w\/field-data$/);
+      await page.getByRole('link', { name: 'Archived workspaces' }).click();
+      await page.getByRole('button', { name: 'Restore Old Project' }).click();
+      await page.waitForURL(/\/w\/old-project$/);
+      // The default home page's links lead to the console's pages, in this tab.
+      await page.getByRole('article').getByRole('link', { name: 'Members' }).click();
+      await page.waitForURL(/\/w\/old-project\/members$/);
+      await page.getByRole('heading', { level: 1, name: 'Members' }).waitFor();
+
+      // A narrow window: one column, the settings still usable.
+      await page.setViewportSize({ width: 390, height: 860 });
+      await page.goto('/w/field-data/settings');
+      await page.getByRole('button', { name: 'Save general settings' }).waitFor();
+      await page.getByRole('button', { name: 'Edit DEFAULT_WEEKS' }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await screenshot(page, 'settings-narrow');
+
+      // The 400 is the refused image, the 412 the conflict above. Chromium reports a CSP violation when DOMPurify parses the preview's
+      // attack in an inert document: a report, not a run (no handler reached the page).
+      expect(owner.errors.filter((error) => !/status of (400|412)|Executing inline event handler violates/.test(error))).toEqual([]);
+      await expect(page.evaluate(() => (window as { __hacked?: number }).__hacked)).resolves.toBeUndefined();
+      await owner.context.close();
+    },
+    flowTimeoutMs,
+  );
+});
