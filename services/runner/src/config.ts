@@ -52,3 +52,8 @@ export type RunnerConfig = ConfigOf<typeof runnerConfigSpec>;
 export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
   return loadConfig(runnerConfigSpec, env);
 }
+
+/** The settings back as environment variables: what a worker process is started with (tests start one). */
+export function runnerConfigEnv(config: RunnerConfig): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([name, value]) => [name, typeof value === 'object' ? JSON.stringify(value) : String(value)]));
+}

@@ -1,5 +1,5 @@
 export { buildRunnerApp } from './app.js';
-export { loadRunnerConfig, type RunnerConfig } from './config.js';
+export { loadRunnerConfig, runnerConfigEnv, type RunnerConfig } from './config.js';
 export type { RunnerDatabase } from './database.js';
 export { migrations as runnerMigrations } from './migrations/index.js';
 export { createRunnerRelay } from './relay.js';

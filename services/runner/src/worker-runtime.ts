@@ -29,7 +29,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
   const workerConnection = createRedis(config.REDIS_URL, 'worker');
   const tokens = createInternalTokens({ service: 'runner', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const engine = createDockerEngine({ dockerHost: config.DOCKER_HOST });
-  const databaseRelay = createDatabaseRelay({ listenHost: relayHostOf(config.RUN_DATABASE_RELAY_HOST), listenPort: config.RUN_DATABASE_RELAY_PORT });
+  const databaseRelay = createDatabaseRelay({ listenHost: () => relayHostOf(config.RUN_DATABASE_RELAY_HOST, engine), listenPort: config.RUN_DATABASE_RELAY_PORT });
   const executor = createRunExecutor({
     db,
     engine,

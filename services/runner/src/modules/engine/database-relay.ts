@@ -1,14 +1,24 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
 
 /** True for an address only this machine's own processes reach (a container does not). */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** The docker0 bridge's IPv4 address: where containers on the default bridge reach the host. */
-export function dockerBridgeAddress(): string | undefined {
-  return networkInterfaces().docker0?.find((address) => address.family === 'IPv4')?.address;
+/**
+ * The default bridge's gateway: where containers on it reach the host. Docker
+ * names it in the network's IPAM settings, or it is the subnet's first address
+ * (Docker's choice); the interface may be down while no container runs, so
+ * the host's interface list does not show it.
+ */
+export function bridgeGatewayOf(ipam: { Gateway?: string; Subnet?: string }[] | undefined): string | undefined {
+  const config = ipam?.find((entry) => entry.Gateway || /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(entry.Subnet ?? ''));
+  if (!config) return undefined;
+  if (config.Gateway) return config.Gateway;
+  const [address] = config.Subnet!.split('/');
+  const parts = address!.split('.').map(Number);
+  parts[3] = parts[3]! + 1;
+  return parts.join('.');
 }
 
 /**
@@ -17,7 +27,7 @@ export function dockerBridgeAddress(): string | undefined {
  * relay's address instead. Nothing else of the host is exposed, as host
  * networking would (Redis, the platform's PostgreSQL).
  */
-export function createDatabaseRelay(options: { listenHost: string; listenPort: number }) {
+export function createDatabaseRelay(options: { listenHost: () => Promise<string>; listenPort: number }) {
   const servers = new Map<string, Promise<{ server: Server; port: number }>>();
   const sockets = new Set<Socket>();
 
@@ -35,11 +45,11 @@ export function createDatabaseRelay(options: { listenHost: string; listenPort: n
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream).pipe(client);
     });
-    return new Promise((resolve, reject) => {
+    return options.listenHost().then((host) => new Promise((resolve, reject) => {
       server.once('error', reject);
       // A fixed port only for the first target; any other gets a free one.
-      server.listen(servers.size === 0 ? options.listenPort : 0, options.listenHost, () => resolve({ server, port: (server.address() as AddressInfo).port }));
-    });
+      server.listen(servers.size === 1 ? options.listenPort : 0, host, () => resolve({ server, port: (server.address() as AddressInfo).port }));
+    }));
   }
 
   return {

@@ -5,7 +5,7 @@ import type { JobPayload, Schemas } from '@hexa/contract';
 import { AppError, processOnce, type JobKey, type ServiceClient } from '@hexa/kit';
 import type { RunnerDatabase } from '../../database.js';
 import { ImageUnavailable, labels, type DockerEngine } from '../engine/docker-engine.js';
-import { dockerBridgeAddress, isLoopback, type DatabaseRelay } from '../engine/database-relay.js';
+import { bridgeGatewayOf, isLoopback, type DatabaseRelay } from '../engine/database-relay.js';
 import { boundedAppend, generateRunToken, hashRunToken, maskSecrets, outcomeOf, runEnvironment, takeFlushable } from './runs-fns.js';
 import { commandOf, findRun, isLive, parametersOf, type RunRow } from './runs-repository.js';
 
@@ -403,9 +403,11 @@ export function createRunExecutor(deps: {
 
 export type RunExecutor = ReturnType<typeof createRunExecutor>;
 
-/** The relay's listening address: the setting, or the docker0 bridge's. */
-export function relayHostOf(setting: string): string {
-  const host = setting || dockerBridgeAddress();
-  if (!host) throw new Error('No docker0 bridge address found; set RUN_DATABASE_RELAY_HOST to an address containers reach');
+/** The relay's listening address: the setting, or the default bridge's gateway as the engine describes it. */
+export async function relayHostOf(setting: string, engine: DockerEngine): Promise<string> {
+  if (setting) return setting;
+  const network = await engine.docker.getNetwork('bridge').inspect();
+  const host = bridgeGatewayOf((network as { IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] } }).IPAM?.Config);
+  if (!host) throw new Error('The Docker bridge network names no gateway; set RUN_DATABASE_RELAY_HOST to an address containers reach');
   return host;
 }
