@@ -100,7 +100,7 @@ export function createDockerEngine(options: { dockerHost: string }) {
       return pulled;
     },
 
-    /** Creates the run's container, or finds it when an earlier attempt created it (names are per run). */
+    /** Creates the run's container (names are per run: one an earlier, dead attempt left is replaced). */
     async createRunContainer(spec: RunContainerSpec): Promise<string> {
       try {
         const container = await docker.createContainer({
@@ -132,7 +132,9 @@ export function createDockerEngine(options: { dockerHost: string }) {
         return container.id;
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
-        return (await docker.getContainer(spec.name).inspect()).Id;
+        // Left by a start that died before the run was running: made again, with this start's token.
+        await docker.getContainer(spec.name).remove({ force: true });
+        return this.createRunContainer(spec);
       }
     },
 

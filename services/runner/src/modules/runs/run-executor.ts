@@ -78,6 +78,14 @@ export function createRunExecutor(deps: {
 
   /** Takes the queued runs each workspace has room for, oldest first, for this worker. */
   async function claim(): Promise<RunRow[]> {
+    // A cancel that reached a run while it was taken, by a worker that then died: it ends here, never started.
+    await db
+      .updateTable('runs')
+      .set((eb) => ({ status: 'canceled', reason: eb.fn.coalesce('cancel_reason', sql<string>`'Canceled'`), finished_at: sql<Date>`now()`, token_hash: null, updated_at: sql<Date>`now()` }))
+      .where('status', '=', 'queued')
+      .where('claimed_by', 'is', null)
+      .where('cancel_requested_at', 'is not', null)
+      .execute();
     return db.transaction().execute(async (trx) => {
       // One scheduler at a time decides: the limit is counted without a race.
       await sql`select pg_advisory_xact_lock(hashtext(${`hexa-runner-claims-${settings.instance}`}))`.execute(trx);
@@ -187,6 +195,12 @@ export function createRunExecutor(deps: {
       }
       watch(running, containerId, [credentials.password, token]);
     } catch (error) {
+      // A service that is down is waited for: the run stays queued and is taken again on a later tick.
+      if (error instanceof AppError && error.code === 'service_unavailable') {
+        log.warn({ runId: row.id, err: error }, 'run could not start yet; it stays queued');
+        await db.updateTable('runs').set({ claimed_by: null, claimed_at: null }).where('id', '=', row.id).where('status', '=', 'queued').execute().catch(() => undefined);
+        return;
+      }
       log.warn({ runId: row.id, err: error }, 'run could not start');
       await finish(row.id, { status: 'failed', reason: `The run could not start: ${(error as Error).message.slice(0, 300)}` }).catch(() => undefined);
     }
@@ -378,7 +392,7 @@ export function createRunExecutor(deps: {
           .set({ status: 'canceled', reason, cancel_requested_at: sql<Date>`now()`, cancel_reason: reason, finished_at: sql<Date>`now()`, token_hash: null, updated_at: sql<Date>`now()` })
           .where('workspace_id', '=', payload.workspaceId)
           .where('status', '=', 'queued')
-          .where('container_id', 'is', null)
+          .where('claimed_by', 'is', null)
           .execute();
         await trx
           .updateTable('runs')

@@ -115,7 +115,8 @@ export function createRunsService(deps: { db: Kysely<RunnerDatabase>; workspaces
         if (!isLive(locked.status) || locked.cancel_requested_at) throw httpError('conflict', `This run is ${locked.cancel_requested_at && isLive(locked.status) ? 'already being canceled' : locked.status}; only a queued or running run can be canceled.`);
         const reason = 'Canceled by a user';
         const updated =
-          locked.status === 'queued' && locked.container_id === null
+          // Not yet taken by the worker: it never starts. Taken: the worker sees the request before it would start it.
+          locked.status === 'queued' && locked.claimed_by === null
             ? await trx
                 .updateTable('runs')
                 .set({ status: 'canceled', reason, cancel_requested_at: sql<Date>`now()`, cancel_reason: reason, finished_at: sql<Date>`now()`, token_hash: null, updated_at: sql<Date>`now()` })
