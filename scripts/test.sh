@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: prepares what the tests need (pnpm, node_modules, PostgreSQL, Redis,
-# the hexa_test database, the cluster of workspace databases), then runs the checks in order and stops at the first failure.
+# the hexa_test database, the cluster of workspace databases, Docker and the default run image), then runs the checks in order and stops at the first failure.
 # Extra arguments go to Jest, e.g. `npm test -- services/gateway`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,6 +9,9 @@ source scripts/lib/ensure.sh
 ensure_platform hexa_test
 ensure_faults_cluster
 ensure_chromium
+# Runs start containers on the real Docker engine, from the default run image built here.
+ensure_docker
+ensure_runner_images
 
 # Defaults point at the local services started above; set them to use others.
 # TEST_DATABASE_URL is a superuser: the harness provisions the services' test roles

@@ -200,11 +200,21 @@ const commonEnv: NodeJS.ProcessEnv = {
 
 const withKey = (service: ServiceName, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HEXA_SERVICE_KEY_FILE: servicePrivateKeyFile(service), ...env });
 const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => (serviceRegistry[service].database ? { DATABASE_URL: databaseUrlOf(service) } : {});
-/** What only some services get: the databases service's cluster login and encryption key. */
+// The runner: workspace files under the state folder (the files service serves the same folder), the gateway as
+// containers reach it over the Docker bridge, and its containers labelled with this instance's name.
+const runnerSettings: NodeJS.ProcessEnv = {
+  HEXA_FILES_DIR: process.env.HEXA_FILES_DIR || join(stateDir, 'files'),
+  HEXA_SERVER_URL: process.env.HEXA_SERVER_URL || `http://host.docker.internal:${gatewayPort}`,
+  HEXA_RUNNER_INSTANCE: process.env.HEXA_RUNNER_INSTANCE || rolePrefix.replace(/_+$/, '').replace(/_/g, '-'),
+};
+
+/** What only some services get: the databases service's cluster login and encryption key; the runner's folders and names. */
 const ownSettings = (service: ServiceName): NodeJS.ProcessEnv =>
   service === 'databases'
     ? { HEXA_WORKSPACE_DB_ADMIN_URL: workspaceAdminUrl, HEXA_DATABASE_ENCRYPTION_KEY_FILE: databaseEncryptionKeyFile, HEXA_WORKSPACE_DB_PREFIX: `${rolePrefix}ws_` }
-    : {};
+    : service === 'runner'
+      ? runnerSettings
+      : {};
 
 /** Every long-running process — each service's server, and its worker where it has one — as a compiled bundle. */
 const processes = bundles().map((bundle) => {

@@ -9,6 +9,8 @@ source scripts/lib/ensure.sh
 ensure_platform hexa
 ensure_workspace_cluster
 ensure_docker
+# The platform's default run image (hexa/base-environment:latest), built locally: no registry is needed.
+ensure_runner_images
 # The gateway serves the console from its build (apps/console/dist).
 pnpm console:build
 

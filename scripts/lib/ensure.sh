@@ -226,6 +226,35 @@ ensure_docker() {
   _hexa_wait_for "Docker engine" 60 _hexa_docker_up
 }
 
+# The platform's default run image, built here without a registry (none is reachable on these machines):
+# Debian's busybox-static imported into a scratch image, with the applets as links, the user hexa (uid
+# 1000) and its workspace folder. Runs use it when a workspace names no image (HEXA_DEFAULT_IMAGE).
+# HEXA_BASE_IMAGE names it; a rebuild happens only when the image is missing.
+HEXA_BASE_IMAGE=${HEXA_BASE_IMAGE:-hexa/base-environment:latest}
+
+ensure_runner_images() {
+  if _hexa_docker image inspect "$HEXA_BASE_IMAGE" >/dev/null 2>&1; then return 0; fi
+  if [[ ! -x /bin/busybox ]]; then _hexa_apt_install busybox-static; fi
+  hexa_log "building $HEXA_BASE_IMAGE from Debian's busybox-static (docker import)"
+  local dir
+  dir=$(mktemp -d)
+  chmod 755 "$dir"
+  mkdir -p "$dir/bin" "$dir/tmp" "$dir/etc" "$dir/home/hexa/workspace" "$dir/root"
+  cp /bin/busybox "$dir/bin/busybox"
+  local applet
+  for applet in sh ash env echo cat sleep wget ls printf grep sed awk head tail true false test id mkdir rm cp mv touch wc tr cut sort date dd yes seq kill ps uname hostname nc vi; do
+    ln -s busybox "$dir/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nhexa:x:1000:1000:hexa:/home/hexa:/bin/sh\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\nhexa:x:1000:\n' >"$dir/etc/group"
+  chmod 1777 "$dir/tmp"
+  chown -R 1000:1000 "$dir/home/hexa"
+  tar -C "$dir" -c . | _hexa_docker import \
+    -c 'ENV PATH=/bin HOME=/home/hexa' -c 'USER 1000:1000' -c 'WORKDIR /home/hexa/workspace' -c 'CMD ["sh"]' \
+    - "$HEXA_BASE_IMAGE" >/dev/null
+  rm -rf "$dir"
+}
+
 # A PostgreSQL cluster of its own for the fault tests, which restart it under load: restarting the
 # main cluster would disturb every other test (and whatever else uses it). Trust authentication on
 # loopback only; it holds nothing but test data.

@@ -35,6 +35,8 @@ export const permissionMatrix = {
   'connections:manage': { description: 'connections: manage', roles: admins },
   'pipelines:launch': { description: 'pipelines: launch', roles: all },
   'pipelines:create': { description: 'pipelines: create', roles: editors },
+  // Deleting a pipeline is not in the manual's matrix; it removes what Editors made for everyone, so Admins only.
+  'pipelines:delete': { description: 'pipelines: delete', roles: admins },
   'notebooks:use': { description: 'notebooks: use', roles: editors },
   'workspace:update-description': { description: 'workspace: update description', roles: editors },
   'members:manage': { description: 'members: manage and invite', roles: admins },

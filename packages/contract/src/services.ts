@@ -22,6 +22,7 @@ export const serviceRegistry = {
   membership: { port: 8081, database: true, worker: true },
   workspaces: { port: 8082, database: true, worker: true },
   databases: { port: 8083, database: true, worker: true },
+  runner: { port: 8084, database: true, worker: true },
 } as const satisfies Record<string, ServiceEntry>;
 
 export type ServiceName = keyof typeof serviceRegistry;

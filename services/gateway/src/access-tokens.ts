@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { componentSchema, type ContractOperation } from '@hexa/contract';
 import { AppError, accessTokenClaims, httpError, type ServiceClient } from '@hexa/kit';
 import { PersonalAccessTokenCache, createPersonalAccessTokenResolver } from './personal-access-tokens.js';
+import { createRunTokenResolver, runTokenPrefix, type RunTokenGrant } from './run-tokens.js';
 
 const { issuer, audience, algorithm } = accessTokenClaims;
 
@@ -13,7 +14,9 @@ const verifiedTokenCacheSize = 10_000;
 /** Who sent a request, and with what. */
 export interface Authenticated {
   userId: string;
-  credential: 'session' | 'personal-access-token';
+  credential: 'session' | 'personal-access-token' | 'run-token';
+  /** A run token may address this workspace only. */
+  workspaceSlug?: string;
 }
 
 /** @fastify/jwt's and fast-jwt's errors, as the platform's problem codes. */
@@ -55,9 +58,11 @@ export async function registerAccessTokens(
   options: {
     publicKey: string;
     membership: ServiceClient<'membership'>;
+    runner: ServiceClient<'runner'>;
     subscriber: Redis;
     queuePrefix: string;
     personalAccessTokenCacheTtlMs: number;
+    runTokenCacheTtlMs: number;
     document: Record<string, unknown>;
   },
 ): Promise<{ authenticate: (request: FastifyRequest, operation: ContractOperation) => Promise<Authenticated>; forgetUser: (userId: string) => void }> {
@@ -68,6 +73,9 @@ export async function registerAccessTokens(
   const cache = new PersonalAccessTokenCache(options.personalAccessTokenCacheTtlMs);
   cache.listen(options.subscriber, options.queuePrefix);
   const resolvePersonalAccessToken = createPersonalAccessTokenResolver({ membership: options.membership, cache });
+  const runTokenCache = new PersonalAccessTokenCache<RunTokenGrant>(options.runTokenCacheTtlMs);
+  runTokenCache.listen(options.subscriber, options.queuePrefix);
+  const resolveRunToken = createRunTokenResolver({ runner: options.runner, cache: runTokenCache });
   const personalAccessTokenPattern = new RegExp(String(componentSchema('PersonalAccessTokenSecret', options.document).pattern));
   const sessionOnly = sessionOnlyOperations(options.document);
 
@@ -86,6 +94,16 @@ export async function registerAccessTokens(
       return { userId: grant.userId, credential: 'personal-access-token' };
     }
 
+    if (bearer?.startsWith(runTokenPrefix)) {
+      if (!/^hexa_run_[A-Za-z0-9_-]{20,100}$/.test(bearer)) throw httpError('invalid_token', 'This is not a run token.');
+      const grant = await resolveRunToken(bearer);
+      // Code in a run speaks for its launcher in its own workspace only (and may ask who that is).
+      if (sessionOnly.has(operation.operationId) || (!operation.path.includes('{slug}') && operation.operationId !== 'getMe')) {
+        throw httpError('forbidden', 'A run token can only address its own workspace.');
+      }
+      return { userId: grant.userId, credential: 'run-token', workspaceSlug: grant.workspaceSlug };
+    }
+
     let payload: { sub?: unknown };
     try {
       payload = await request.jwtVerify<{ sub?: unknown }>();
@@ -95,5 +113,11 @@ export async function registerAccessTokens(
     if (typeof payload.sub !== 'string') throw httpError('invalid_token', 'The access token names no user.');
     return { userId: payload.sub, credential: 'session' };
   }
-  return { authenticate, forgetUser: (userId) => cache.forgetUser(userId) };
+  return {
+    authenticate,
+    forgetUser: (userId) => {
+      cache.forgetUser(userId);
+      runTokenCache.forgetUser(userId);
+    },
+  };
 }

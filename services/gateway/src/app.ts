@@ -81,6 +81,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const { authenticate, forgetUser: forgetPersonalAccessTokens } = await registerAccessTokens(app, {
     publicKey: config.HEXA_JWT_PUBLIC_KEY,
     membership,
+    runner: createServiceClient({ baseUrl: config.RUNNER_URL, tokens, audience: 'runner' }),
+    runTokenCacheTtlMs: config.RUN_TOKEN_CACHE_TTL_MS,
     subscriber: deps.subscriber,
     queuePrefix: config.HEXA_QUEUE_PREFIX,
     personalAccessTokenCacheTtlMs: config.PERSONAL_ACCESS_TOKEN_CACHE_TTL_MS,
@@ -116,9 +118,11 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   async function callerOf(request: FastifyRequest, operation: ContractOperation): Promise<Caller> {
     if (operation.isPublic) return { kind: 'anonymous' };
-    const { userId } = await authenticate(request, operation);
+    const { userId, workspaceSlug } = await authenticate(request, operation);
     // Path parameters were validated against the contract before the handler runs.
     const addressed = (request.params as Record<string, string | undefined>).slug;
+    // A run token's other workspaces look like ones that do not exist.
+    if (workspaceSlug !== undefined && addressed !== undefined && addressed !== workspaceSlug) throw httpError('workspace_not_found');
     const access = await resolveAccess(userId, addressed);
     const caller: UserCaller = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
     if (addressed) {

@@ -53,6 +53,8 @@ export const gatewayConfigSpec = {
     max: 2 ** 50,
   }),
   PERSONAL_ACCESS_TOKEN_CACHE_TTL_MS: int('how long a resolved personal access token is cached (a revocation drops it at once)', { default: 30_000, min: 0, max: 600_000 }),
+  // Short: the runner does not announce a run's end, so a finished run's token works at most this long more.
+  RUN_TOKEN_CACHE_TTL_MS: int('how long a resolved run token (HEXA_TOKEN) is cached', { default: 2000, min: 0, max: 60_000 }),
   LOGIN_RATE_LIMIT_PER_MINUTE: int('sign-in attempts allowed per client address per minute', { default: 30, min: 1, max: 100_000 }),
   REFRESH_RATE_LIMIT_PER_MINUTE: int('session refreshes allowed per client address per minute', { default: 120, min: 1, max: 100_000 }),
   HEXA_CONSOLE_DIR: str('the web console\'s build folder, served at / (a relative path is taken from the working directory)', { default: defaultConsoleDir, minLength: 1 }),

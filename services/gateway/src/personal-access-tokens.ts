@@ -14,13 +14,13 @@ export interface PersonalAccessTokenGrant {
 const maxCachedTokens = 10_000;
 
 /**
- * Resolved personal access tokens by the hash of their secret, for a short
- * while. Membership announces on `<prefix>:access-changed` when a user's
+ * Resolved tokens by the hash of their secret, for a short while: personal
+ * access tokens, and (with another grant type) run tokens. Membership announces on `<prefix>:access-changed` when a user's
  * token is revoked and every token of that user is dropped; an answer fetched
  * while an announcement arrived is not stored (it may predate the revocation).
  */
-export class PersonalAccessTokenCache {
-  private readonly entries = new Map<string, { grant: PersonalAccessTokenGrant; cachedUntil: number }>();
+export class PersonalAccessTokenCache<Grant extends { userId: string } = PersonalAccessTokenGrant> {
+  private readonly entries = new Map<string, { grant: Grant; cachedUntil: number }>();
   /** Moves on every invalidation; a lookup started in an older generation is not cached. */
   private generation = 0;
 
@@ -30,7 +30,7 @@ export class PersonalAccessTokenCache {
     return this.generation;
   }
 
-  get(tokenHash: string): PersonalAccessTokenGrant | undefined {
+  get(tokenHash: string): Grant | undefined {
     const entry = this.entries.get(tokenHash);
     if (!entry) return undefined;
     if (entry.cachedUntil > Date.now()) return entry.grant;
@@ -38,7 +38,7 @@ export class PersonalAccessTokenCache {
     return undefined;
   }
 
-  set(tokenHash: string, grant: PersonalAccessTokenGrant, lookupGeneration: number): void {
+  set(tokenHash: string, grant: Grant, lookupGeneration: number): void {
     if (this.ttlMs === 0 || lookupGeneration !== this.generation) return;
     if (!this.entries.has(tokenHash) && this.entries.size >= maxCachedTokens) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(tokenHash, { grant, cachedUntil: Date.now() + this.ttlMs });

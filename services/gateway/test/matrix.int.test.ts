@@ -78,8 +78,14 @@ function directly(app: (operation: ContractOperation) => FastifyInstance) {
   };
 }
 
-const serviceApp = (operation: ContractOperation): FastifyInstance =>
-  operation.service === 'membership' ? stack.membership : operation.service === 'databases' ? stack.databases : stack.workspaces;
+const serviceApps = (): Record<ContractOperation['service'], FastifyInstance> => ({
+  gateway: stack.gateway,
+  membership: stack.membership,
+  workspaces: stack.workspaces,
+  databases: stack.databases,
+  runner: stack.runner,
+});
+const serviceApp = (operation: ContractOperation): FastifyInstance => serviceApps()[operation.service];
 
 describe('when every persona calls every operation through the gateway', () => {
   it('answers exactly what the contract declares: 401 anonymous, 404 non-member, 403 without the permission, through with it', async () => {

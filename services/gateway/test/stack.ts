@@ -19,11 +19,12 @@ import {
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipConfig, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildDatabasesApp, databasesMigrations, loadDatabasesConfig, type DatabasesConfig, type DatabasesDatabase } from '@hexa/databases';
+import { buildRunnerApp, loadRunnerConfig, runnerMigrations, type RunnerConfig, type RunnerDatabase } from '@hexa/runner';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
 /** A request as a service behind the gateway received it. */
 export interface Received {
-  service: 'membership' | 'workspaces' | 'databases';
+  service: 'membership' | 'workspaces' | 'databases' | 'runner';
   method: string;
   /** The raw request target, as it arrived on the service's socket. */
   url: string;
@@ -45,14 +46,17 @@ export interface Stack {
   membership: FastifyInstance;
   workspaces: FastifyInstance;
   databases: FastifyInstance;
+  runner: FastifyInstance;
+  /** The runner's settings: its worker (which tests run themselves) takes the same. */
+  runnerConfig: RunnerConfig;
   /** The databases service's settings: its worker (which tests run themselves) takes the same. */
   databasesConfig: DatabasesConfig;
-  schemas: { membership: string; workspaces: string; databases: string };
+  schemas: { membership: string; workspaces: string; databases: string; runner: string };
   /** Membership's configuration: what its worker runs with (tests start workers themselves). */
   membershipConfig: MembershipConfig;
   queuePrefix: string;
   keys: { privateKey: string; publicKey: string };
-  urls: { membership: string; workspaces: string; databases: string };
+  urls: { membership: string; workspaces: string; databases: string; runner: string };
   /** Every request membership, workspaces and databases received, in order. */
   received: Received[];
   /**
@@ -95,11 +99,18 @@ export async function startStack(
     verifyPassword?: PasswordVerifier;
     /** Extra settings of the databases service (and of its worker, through `databasesConfig`). */
     databasesEnv?: Record<string, string>;
+    /** Extra settings of the runner (and of its worker, through `runnerConfig`). */
+    runnerEnv?: Record<string, string>;
   } & GatewayOptions = {},
 ): Promise<Stack> {
   // Each service on its own schema, connected as its own role, as in production.
-  const databases = { membership: await createServiceSchema('membership'), workspaces: await createServiceSchema('workspaces'), databases: await createServiceSchema('databases') };
-  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema, databases: databases.databases.schema };
+  const databases = {
+    membership: await createServiceSchema('membership'),
+    workspaces: await createServiceSchema('workspaces'),
+    databases: await createServiceSchema('databases'),
+    runner: await createServiceSchema('runner'),
+  };
+  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema, databases: databases.databases.schema, runner: databases.runner.schema };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
   const common = { REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
@@ -158,6 +169,24 @@ export async function startStack(
   record('databases', databasesApp);
   const databasesUrl = await databasesApp.listen({ host: '127.0.0.1', port: 0 });
 
+  // The runner starts containers only when its worker runs (tests start it when they need it).
+  const runnerConfig = loadRunnerConfig({
+    ...common,
+    ...serviceKeyEnv('runner'),
+    DATABASE_URL: databases.runner.url,
+    DATABASE_SCHEMA: schemas.runner,
+    WORKSPACES_URL: workspacesUrl,
+    DATABASES_URL: databasesUrl,
+    // Each stack's containers carry their own instance label: no test touches another's.
+    HEXA_RUNNER_INSTANCE: queuePrefix.replace(/[^a-z0-9_-]/g, '-'),
+    ...options.runnerEnv,
+  });
+  const runnerDb = createDatabase<RunnerDatabase>({ url: runnerConfig.DATABASE_URL, schema: schemas.runner });
+  await migrateToLatest(runnerDb, schemas.runner, runnerMigrations);
+  const runnerApp = await buildRunnerApp({ config: runnerConfig, db: runnerDb, redis: createRedis(testRedisUrl) });
+  record('runner', runnerApp);
+  const runnerUrl = await runnerApp.listen({ host: '127.0.0.1', port: 0 });
+
   const extraGateways: FastifyInstance[] = [];
   const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {
     const gatewayConfig = loadGatewayConfig({
@@ -167,6 +196,7 @@ export async function startStack(
       MEMBERSHIP_URL: membershipUrl,
       WORKSPACES_URL: workspacesUrl,
       DATABASES_URL: databasesUrl,
+      RUNNER_URL: runnerUrl,
       ...(cacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(cacheTtlMs) }),
       ...gatewayOptions.env,
     });
@@ -196,12 +226,14 @@ export async function startStack(
     membership,
     workspaces,
     databases: databasesApp,
+    runner: runnerApp,
+    runnerConfig,
     databasesConfig,
     schemas,
     membershipConfig,
     queuePrefix,
     keys,
-    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl },
+    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl, runner: runnerUrl },
     received,
     async startGateway(gatewayOptions = {}) {
       const app = await buildGateway(gatewayOptions);
@@ -222,10 +254,12 @@ export async function startStack(
       await gateway.close();
       await workspaces.close();
       await databasesApp.close();
+      await runnerApp.close();
       await membership.close();
       await dropSchema(schemas.membership);
       await dropSchema(schemas.workspaces);
       await dropSchema(schemas.databases);
+      await dropSchema(schemas.runner);
       await dropWorkspaceClusterObjects(workspaceDatabasePrefix);
     },
   };

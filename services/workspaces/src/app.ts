@@ -44,7 +44,7 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
     ...workspacesHandlers(workspaces),
     ...configurationHandlers(createConfigurationService({ db })),
     ...auditHandlers({ audit: createAuditService({ db }), workspaces }),
-    ...workspacesInternalHandlers({ db }),
+    ...workspacesInternalHandlers({ db, images }),
   };
   bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers });
 

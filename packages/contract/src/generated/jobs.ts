@@ -19,6 +19,10 @@ export interface JobContract {
     "database.status-changed": components['schemas']["DatabaseStatusJob"];
     "membership.changed": components['schemas']["MembershipChangedJob"];
   };
+  "runner": {
+    "run.requested": components['schemas']["RunRequestedJob"];
+    "workspace.archived": components['schemas']["WorkspaceLifecycleJob"];
+  };
 }
 
-export const queueNames = ["databases","membership","workspaces"] as const;
+export const queueNames = ["databases","membership","workspaces","runner"] as const;

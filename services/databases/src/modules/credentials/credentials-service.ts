@@ -9,7 +9,22 @@ import type { Secrets } from '../secrets/secrets.js';
 /** The read-write login of a workspace's database, for Editors and Admins (the binding checked the role). */
 export function createCredentialsService(deps: { db: Kysely<DatabasesDatabase>; secrets: Secrets; shown: ClusterEndpoint }) {
   const { db, secrets, shown } = deps;
+  function credentialsOf(row: Awaited<ReturnType<typeof getWorkspaceDatabaseBySlug>>): Schemas['DatabaseCredentials'] {
+    const password = secrets.open(row.owner_password, { workspaceId: row.workspace_id, login: 'owner' });
+    return { host: shown.host, port: shown.port, dbName: row.database_name, username: row.owner_role, password, url: userUrl(shown, row.owner_role, password, row.database_name) };
+  }
+
   return {
+    /**
+     * The same login for a run's environment (the runner asks when a container starts). Not audited here:
+     * the run's launch is, and the credentials go nowhere but into that container.
+     */
+    async readForRun(slug: string): Promise<Schemas['DatabaseCredentials']> {
+      const row = await getWorkspaceDatabaseBySlug(db, slug);
+      if (row.status !== 'ready' || row.archived_at) throw httpError('database_not_ready', `The workspace's database is ${row.archived_at ? 'archived' : row.status}.`);
+      return credentialsOf(row);
+    },
+
     /**
      * The credentials, once the database is ready. Each read is recorded in
      * the workspace's audit trail in the same transaction (no entry, no
@@ -18,18 +33,11 @@ export function createCredentialsService(deps: { db: Kysely<DatabasesDatabase>; 
     async read(caller: UserCaller, slug: string): Promise<Schemas['DatabaseCredentials']> {
       const row = await getWorkspaceDatabaseBySlug(db, slug);
       if (row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row.status}; its credentials exist once it is ready.`);
-      const password = secrets.open(row.owner_password, { workspaceId: row.workspace_id, login: 'owner' });
+      const credentials = credentialsOf(row);
       await db.transaction().execute((trx) =>
         recordAudit(trx, { workspaceId: row.workspace_id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'database.credentials-viewed', target: row.owner_role }),
       );
-      return {
-        host: shown.host,
-        port: shown.port,
-        dbName: row.database_name,
-        username: row.owner_role,
-        password,
-        url: userUrl(shown, row.owner_role, password, row.database_name),
-      };
+      return credentials;
     },
   };
 }
