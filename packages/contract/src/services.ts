@@ -22,6 +22,7 @@ export const serviceRegistry = {
   membership: { port: 8081, database: true, worker: true },
   workspaces: { port: 8082, database: true, worker: true },
   databases: { port: 8083, database: true, worker: true },
+  files: { port: 8085, database: true, worker: true },
 } as const satisfies Record<string, ServiceEntry>;
 
 export type ServiceName = keyof typeof serviceRegistry;

@@ -79,7 +79,7 @@ function directly(app: (operation: ContractOperation) => FastifyInstance) {
 }
 
 const serviceApp = (operation: ContractOperation): FastifyInstance =>
-  operation.service === 'membership' ? stack.membership : operation.service === 'databases' ? stack.databases : stack.workspaces;
+  operation.service === 'membership' ? stack.membership : operation.service === 'databases' ? stack.databases : operation.service === 'files' ? stack.files : stack.workspaces;
 
 describe('when every persona calls every operation through the gateway', () => {
   it('answers exactly what the contract declares: 401 anonymous, 404 non-member, 403 without the permission, through with it', async () => {

@@ -1,4 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -19,11 +22,12 @@ import {
 import { buildMembershipApp, createUsersService, loadMembershipConfig, membershipMigrations, type MembershipConfig, type MembershipDatabase, type PasswordVerifier } from '@hexa/membership';
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildDatabasesApp, databasesMigrations, loadDatabasesConfig, type DatabasesConfig, type DatabasesDatabase } from '@hexa/databases';
+import { buildFilesApp, filesMigrations, loadFilesConfig, type FilesConfig, type FilesDatabase } from '@hexa/files';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
 /** A request as a service behind the gateway received it. */
 export interface Received {
-  service: 'membership' | 'workspaces' | 'databases';
+  service: 'membership' | 'workspaces' | 'databases' | 'files';
   method: string;
   /** The raw request target, as it arrived on the service's socket. */
   url: string;
@@ -45,14 +49,17 @@ export interface Stack {
   membership: FastifyInstance;
   workspaces: FastifyInstance;
   databases: FastifyInstance;
+  files: FastifyInstance;
+  /** The files service's settings (its folder of workspace folders: HEXA_FILES_DIR). */
+  filesConfig: FilesConfig;
   /** The databases service's settings: its worker (which tests run themselves) takes the same. */
   databasesConfig: DatabasesConfig;
-  schemas: { membership: string; workspaces: string; databases: string };
+  schemas: { membership: string; workspaces: string; databases: string; files: string };
   /** Membership's configuration: what its worker runs with (tests start workers themselves). */
   membershipConfig: MembershipConfig;
   queuePrefix: string;
   keys: { privateKey: string; publicKey: string };
-  urls: { membership: string; workspaces: string; databases: string };
+  urls: { membership: string; workspaces: string; databases: string; files: string };
   /** Every request membership, workspaces and databases received, in order. */
   received: Received[];
   /**
@@ -95,11 +102,18 @@ export async function startStack(
     verifyPassword?: PasswordVerifier;
     /** Extra settings of the databases service (and of its worker, through `databasesConfig`). */
     databasesEnv?: Record<string, string>;
+    /** Extra settings of the files service. */
+    filesEnv?: Record<string, string>;
   } & GatewayOptions = {},
 ): Promise<Stack> {
   // Each service on its own schema, connected as its own role, as in production.
-  const databases = { membership: await createServiceSchema('membership'), workspaces: await createServiceSchema('workspaces'), databases: await createServiceSchema('databases') };
-  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema, databases: databases.databases.schema };
+  const databases = {
+    membership: await createServiceSchema('membership'),
+    workspaces: await createServiceSchema('workspaces'),
+    databases: await createServiceSchema('databases'),
+    files: await createServiceSchema('files'),
+  };
+  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema, databases: databases.databases.schema, files: databases.files.schema };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
   const common = { REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
@@ -158,6 +172,24 @@ export async function startStack(
   record('databases', databasesApp);
   const databasesUrl = await databasesApp.listen({ host: '127.0.0.1', port: 0 });
 
+  // The files service keeps each workspace's files in a folder of its own under a fresh HEXA_FILES_DIR.
+  const filesDir = mkdtempSync(join(tmpdir(), 'hexa-files-'));
+  const filesConfig = loadFilesConfig({
+    ...common,
+    ...serviceKeyEnv('files'),
+    DATABASE_URL: databases.files.url,
+    DATABASE_SCHEMA: schemas.files,
+    WORKSPACES_URL: workspacesUrl,
+    HEXA_FILES_DIR: filesDir,
+    HEXA_CONNECTIONS_ENCRYPTION_KEY: testEncryptionKey(),
+    ...options.filesEnv,
+  });
+  const filesDb = createDatabase<FilesDatabase>({ url: filesConfig.DATABASE_URL, schema: schemas.files });
+  await migrateToLatest(filesDb, schemas.files, filesMigrations);
+  const filesApp = await buildFilesApp({ config: filesConfig, db: filesDb, redis: createRedis(testRedisUrl) });
+  record('files', filesApp);
+  const filesUrl = await filesApp.listen({ host: '127.0.0.1', port: 0 });
+
   const extraGateways: FastifyInstance[] = [];
   const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {
     const gatewayConfig = loadGatewayConfig({
@@ -167,6 +199,7 @@ export async function startStack(
       MEMBERSHIP_URL: membershipUrl,
       WORKSPACES_URL: workspacesUrl,
       DATABASES_URL: databasesUrl,
+      FILES_URL: filesUrl,
       ...(cacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(cacheTtlMs) }),
       ...gatewayOptions.env,
     });
@@ -196,12 +229,14 @@ export async function startStack(
     membership,
     workspaces,
     databases: databasesApp,
+    files: filesApp,
+    filesConfig,
     databasesConfig,
     schemas,
     membershipConfig,
     queuePrefix,
     keys,
-    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl },
+    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl, files: filesUrl },
     received,
     async startGateway(gatewayOptions = {}) {
       const app = await buildGateway(gatewayOptions);
@@ -222,10 +257,13 @@ export async function startStack(
       await gateway.close();
       await workspaces.close();
       await databasesApp.close();
+      await filesApp.close();
       await membership.close();
       await dropSchema(schemas.membership);
       await dropSchema(schemas.workspaces);
       await dropSchema(schemas.databases);
+      await dropSchema(schemas.files);
+      rmSync(filesDir, { recursive: true, force: true });
       await dropWorkspaceClusterObjects(workspaceDatabasePrefix);
     },
   };
