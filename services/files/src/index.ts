@@ -5,3 +5,5 @@ export { migrations as filesMigrations } from './migrations/index.js';
 export { createFilesRelay } from './relay.js';
 export { createConnectionsService } from './modules/connections/connections-service.js';
 export { createLocalStorage, type FileStorage } from './modules/files/files-storage.js';
+export { createWorkspaceDirectory } from './modules/workspaces/workspace-directory.js';
+export { envNameOf } from './modules/connections/connections-fns.js';
