@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { query } from '@hexa/testing';
+import { connect, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, query } from '@hexa/testing';
 import { rawRequest } from './raw-http.js';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
@@ -173,5 +175,94 @@ describe('when a path tries to leave the workspace folder', () => {
     const listing = await stack.call({ method: 'GET', url: url('/files'), token });
     expect(listing.json().items.map((item: { name: string }) => item.name)).not.toContain('escape.txt');
     expect(listing.json().items.map((item: { name: string }) => item.name)).not.toContain('escape-dir');
+  });
+});
+
+/** Sends a PUT through the gateway from a stream of chunks, as a slow client would; resolves with the answer. */
+function streamUpload(path: string, chunks: AsyncIterable<Buffer>, length: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: '127.0.0.1', port, method: 'PUT', path: `/api/workspaces/${slug}/files/${path}`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(length) } },
+      (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => parts.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+      },
+    );
+    request.on('error', reject);
+    void (async () => {
+      for await (const chunk of chunks) if (!request.write(chunk)) await new Promise((done) => request.once('drain', done));
+      request.end();
+    })();
+  });
+}
+
+async function* slowly(fill: number, count: number, size: number, pauseMs: number): AsyncIterable<Buffer> {
+  for (let index = 0; index < count; index += 1) {
+    yield Buffer.alloc(size, fill);
+    await sleep(pauseMs);
+  }
+}
+
+describe('when an upload is interrupted or two uploads race to one path', () => {
+  it('leaves nothing under the name (nor a temporary file) when the client hangs up halfway, and keeps the previous file intact', async () => {
+    expect((await upload('kept.txt', 'previous content')).statusCode).toBe(201);
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((done) => socket.once('connect', done));
+    socket.write(
+      [`PUT /api/workspaces/${slug}/files/kept.txt HTTP/1.1`, 'Host: 127.0.0.1', `Authorization: Bearer ${token}`, 'Content-Type: application/octet-stream', 'Content-Length: 3000', '', ''].join('\r\n'),
+    );
+    socket.write(Buffer.alloc(1500, 7));
+    await sleep(200);
+    socket.destroy();
+    const fresh = connect(port, '127.0.0.1');
+    await new Promise((done) => fresh.once('connect', done));
+    fresh.write([`PUT /api/workspaces/${slug}/files/half.bin HTTP/1.1`, 'Host: 127.0.0.1', `Authorization: Bearer ${token}`, 'Content-Length: 3000', '', ''].join('\r\n'));
+    fresh.write(Buffer.alloc(1000, 7));
+    await sleep(200);
+    fresh.destroy();
+    // The services notice the hang-up and clean up.
+    await eventually(async () => (readdirSync(folderOf()).some((name) => name.startsWith('.hexa-upload-')) ? undefined : true), 5000);
+    expect(existsSync(join(folderOf(), 'half.bin'))).toBe(false);
+    expect((await stack.call({ method: 'GET', url: url('/files/kept.txt'), token })).body).toBe('previous content');
+  });
+
+  it('keeps exactly one of two concurrent uploads, whole: the last to complete', async () => {
+    const size = 1000;
+    const [first, second] = await Promise.all([streamUpload('race.bin', slowly(0x41, 3, size, 150), 3 * size), streamUpload('race.bin', slowly(0x42, 3, size, 40), 3 * size)]);
+    expect([first.status, second.status].sort()).toEqual([200, 201]);
+    const content = (await stack.call({ method: 'GET', url: url('/files/race.bin'), token })).rawPayload;
+    expect(content.length).toBe(3 * size);
+    // The slower one (A) completed last: the file is all A, never a mix.
+    expect(content.every((byte) => byte === 0x41)).toBe(true);
+    expect(readdirSync(folderOf()).filter((name) => name.startsWith('.hexa-upload-'))).toEqual([]);
+  });
+});
+
+describe('when the workspace is archived', () => {
+  it('serves its files read-only (409 workspace_archived on every change) until it is restored', async () => {
+    expect((await stack.call({ method: 'POST', url: `/api/workspaces/${slug}/archive`, token })).statusCode).toBe(200);
+    expect((await stack.call({ method: 'GET', url: url('/files/kept.txt'), token })).body).toBe('previous content');
+    expect((await stack.call({ method: 'GET', url: url('/files'), token })).statusCode).toBe(200);
+    expect((await upload('new.txt', 'x')).json()).toMatchObject({ status: 409, code: 'workspace_archived' });
+    expect((await stack.call({ method: 'DELETE', url: url('/files/kept.txt'), token })).json()).toMatchObject({ status: 409, code: 'workspace_archived' });
+    expect((await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: 'x' } })).json()).toMatchObject({ status: 409, code: 'workspace_archived' });
+    expect((await stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'kept.txt', to: 'y.txt' } })).json()).toMatchObject({ status: 409, code: 'workspace_archived' });
+    expect(existsSync(join(folderOf(), 'new.txt'))).toBe(false);
+    expect((await stack.call({ method: 'POST', url: `/api/workspaces/${slug}/restore`, token })).statusCode).toBe(200);
+    expect((await upload('new.txt', 'x')).statusCode).toBe(201);
+  });
+});
+
+describe('when Viewers and Editors use files', () => {
+  it('lets a Viewer list and download but not write (403), and an Editor write', async () => {
+    const viewer = await stack.createUser(`viewer.${slug}@example.org`, 'MEMBER');
+    const editor = await stack.createUser(`editor.${slug}@example.org`, 'MEMBER');
+    for (const [user, role] of [[viewer, 'VIEWER'], [editor, 'EDITOR']] as const) {
+      await query(`insert into "${stack.schemas.membership}".workspace_memberships (workspace_slug, workspace_id, user_id, role) values ($1, $2, $3, $4)`, [slug, workspaceId, user.id, role]);
+    }
+    expect((await stack.call({ method: 'GET', url: url('/files/kept.txt'), token: viewer.token })).body).toBe('previous content');
+    expect((await stack.call({ method: 'PUT', url: url('/files/by-viewer.txt'), token: viewer.token, payload: 'x', headers: { 'content-type': 'text/plain' } })).json()).toMatchObject({ status: 403, code: 'forbidden' });
+    expect((await stack.call({ method: 'PUT', url: url('/files/by-editor.txt'), token: editor.token, payload: 'x', headers: { 'content-type': 'text/plain' } })).statusCode).toBe(201);
   });
 });

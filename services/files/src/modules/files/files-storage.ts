@@ -185,6 +185,7 @@ export function createLocalStorage(root: string): FileStorage {
       const target = join(realFolder, real.slice(folder.length + 1));
       const temporary = join(realFolder, `${uploadTempPrefix}${randomUUID()}`);
       let written = 0;
+      let replaced = false;
       let limitError: Error | undefined;
       // O_EXCL | O_NOFOLLOW: a fresh file of our own, never a link someone placed.
       const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o664);
@@ -205,12 +206,14 @@ export function createLocalStorage(root: string): FileStorage {
           output,
         );
         // The rename is the commit: before it, the name shows the previous file (or nothing); after it, all of this one.
+        // Whether it replaced something is asked at that moment: another upload may have committed meanwhile.
+        replaced = (await lstat(target).catch(() => undefined)) !== undefined;
         await rename(temporary, target);
       } catch (error) {
         await unlink(temporary).catch(() => undefined);
         throw limitError ?? error;
       }
-      return { entry: entryOf(path, await stat(target)), replaced: existing !== undefined };
+      return { entry: entryOf(path, await stat(target)), replaced };
     },
 
     async makeFolder(workspaceId, path) {
