@@ -14,6 +14,8 @@ export interface Section {
   /** What was measured and how, in a sentence or two. */
   method: string;
   figures: Figure[];
+  /** A table of its own, for what is not requests per second (transfers). */
+  table?: { header: string[]; rows: string[][] };
   ratios: Ratio[];
   notes?: string[];
 }
@@ -38,11 +40,18 @@ export function renderReport(report: { date: Date; machine: string; settings: { 
   ];
   for (const section of report.sections) {
     lines.push(`## ${section.title}`, '', section.method, '');
-    lines.push('| subject | req/s | p50 | p95 | p99 | errors | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
-    for (const figure of section.figures) {
-      lines.push(`| ${figure.subject} | ${figure.requestsPerSecond} | ${figure.p50} | ${figure.p95} | ${figure.p99} | ${figure.errors} | ${figure.non2xx} |`);
+    if (section.figures.length > 0) {
+      lines.push('| subject | req/s | p50 | p95 | p99 | errors | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
+      for (const figure of section.figures) {
+        lines.push(`| ${figure.subject} | ${figure.requestsPerSecond} | ${figure.p50} | ${figure.p95} | ${figure.p99} | ${figure.errors} | ${figure.non2xx} |`);
+      }
+      lines.push('');
     }
-    lines.push('');
+    if (section.table) {
+      lines.push(`| ${section.table.header.join(' | ')} |`, `|---|${section.table.header.slice(1).map(() => '---:').join('|')}|`);
+      for (const row of section.table.rows) lines.push(`| ${row.join(' | ')} |`);
+      lines.push('');
+    }
     if (section.ratios.length > 0) {
       lines.push('| ratio | value | target | |', '|---|---:|---|---|');
       for (const item of section.ratios) lines.push(`| ${item.name} | ${item.value}${item.target.includes('%') ? ' %' : ''} | ${item.target} | ${item.met ? 'met' : '**missed**'} |`);

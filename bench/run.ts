@@ -3,7 +3,7 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load,memory] [--duration 10] [--runs 3]
+ *   pnpm bench [-- --only gateway,files] [--duration 10] [--runs 3]
  */
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { startPlatform } from '../deploy/local/test/platform.js';
 import type { Section } from './report.js';
 import { renderReport } from './report.js';
+import { filesTransfer } from './scenarios/files.js';
 import { gatewayOverhead } from './scenarios/gateway.js';
 
 const { values } = parseArgs({
@@ -24,6 +25,7 @@ const { values } = parseArgs({
 const settings = { duration: Number(values.duration), runs: Number(values.runs) };
 const scenarios = {
   gateway: gatewayOverhead,
+  files: filesTransfer,
 } as const;
 const selected = values.only ? values.only.split(',') : Object.keys(scenarios);
 

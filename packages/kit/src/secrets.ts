@@ -32,7 +32,7 @@ function parseKey(raw: string): Buffer {
   const key = Buffer.from(text, 'base64');
   // Buffer.from ignores what is not base64: a round trip shows whether all of it was.
   if (key.length !== keyBytes || key.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
-    throw new Error(`each key must be ${keyBytes} bytes in base64 (openssl rand -base64 ${keyBytes})`);
+    throw new Error(`must be ${keyBytes} bytes in base64 (openssl rand -base64 ${keyBytes})`);
   }
   return key;
 }
