@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createInternalTokens, internalTokenHeader } from '@hexa/kit';
@@ -96,6 +97,7 @@ export async function filesTransfer(platform: Platform, settings: { runs: number
   const processes = platform.processes();
   const pids = ['services/gateway/dist/server.mjs', 'services/files/dist/server.mjs'].map((file) => processes.get(file)!);
 
+  const loadBefore = loadavg()[0]!;
   const results: Record<string, { seconds: number; growth: number }[]> = { cp: [], gatewayUp: [], directUp: [], gatewayDown: [], directDown: [] };
   const gatewayUrl = `${platform.url}/api/workspaces/${slug}/files/bench/data.bin`;
   const directUrl = `http://127.0.0.1:${platform.ports.files}/workspaces/${slug}/files/bench/data.bin`;
@@ -137,6 +139,7 @@ export async function filesTransfer(platform: Platform, settings: { runs: number
       header: ['subject', 'seconds', 'MiB/s', 'peak RSS growth (MiB)'],
       rows: rows.map((entry) => [entry.subject, entry.seconds.toFixed(2), entry.rate.toFixed(0), (entry.growth / 1024 ** 2).toFixed(1)]),
     },
+    notes: [`Load average (1 min) ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after the transfers, on this machine's shared cores: other jobs ran beside the benchmark, so absolute rates are low; the gateway ÷ direct ratios compare subjects measured in the same conditions.`],
     ratios: [
       ratio('upload: gateway ÷ cp (throughput)', gatewayUp.rate / cp.rate, { atLeast: 0.25 }),
       ratio('upload: gateway ÷ direct (throughput)', gatewayUp.rate / directUp.rate, { atLeast: 0.6 }),

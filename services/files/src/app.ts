@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { bindOperations, createHttpApp, createInternalTokens, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics } from '@hexa/kit';
 import type { FilesConfig } from './config.js';
 import type { FilesDatabase } from './database.js';
@@ -17,6 +18,8 @@ export interface FilesAppDeps {
   redis: Redis;
   /** Where files live; the local folder of HEXA_FILES_DIR when left out. */
   storage?: FileStorage;
+  /** Where log lines go (standard output when left out). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function buildFilesApp(deps: FilesAppDeps): Promise<FastifyInstance
     logLevel: config.LOG_LEVEL,
     metrics,
     readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
+    ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),
     // An upload streams for as long as it flows; a silent connection is cut (the gateway does the same).
     requestTimeoutMs: 0,
     idleTimeoutMs: 600_000,

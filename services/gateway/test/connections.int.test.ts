@@ -9,6 +9,8 @@ import { workspaceWithPersonas, type PersonaWorkspace } from './workspace-person
 
 let stack: Stack;
 let team: PersonaWorkspace;
+const logLines: string[] = [];
+const wrongPassword = `wrong-${randomBytes(8).toString('hex')}`;
 const keyA = randomBytes(32).toString('base64');
 const cluster = new URL(testWorkspaceClusterAdminUrl);
 const login = databaseLogin(testWorkspaceClusterAdminUrl);
@@ -16,7 +18,8 @@ const login = databaseLogin(testWorkspaceClusterAdminUrl);
 beforeAll(async () => {
   // The workspace cluster (password logins over TCP): the connection test signs in for real.
   await ensureClusterAdmin({ superuserUrl: testWorkspaceClusterSuperuserUrl, role: login.role, password: login.password });
-  stack = await startStack({ filesEnv: { HEXA_CONNECTIONS_ENCRYPTION_KEY: keyA } });
+  // Every log line of the files service, at its most talkative, to search for secrets.
+  stack = await startStack({ filesEnv: { HEXA_CONNECTIONS_ENCRYPTION_KEY: keyA, LOG_LEVEL: 'trace' }, filesLogDestination: { write: (line: string) => void logLines.push(line) } });
   team = await workspaceWithPersonas(stack, 'Connections Project');
 });
 afterAll(() => stack.close());
@@ -87,7 +90,6 @@ describe('when an Admin creates a PostgreSQL connection', () => {
     expect(good.statusCode).toBe(200);
     expect(good.json()).toMatchObject({ ok: true, message: expect.stringMatching(/^Connected: PostgreSQL/) });
 
-    const wrongPassword = `wrong-${randomBytes(8).toString('hex')}`;
     const bad = warehouse();
     bad.name = 'Broken Warehouse';
     bad.fields[4]!.value = wrongPassword;
@@ -192,6 +194,13 @@ describe('when the encryption key is rotated', () => {
     expect(await storedRows()).not.toContain(login.password);
     // The service with only the old key can no longer read them: the new key really took over.
     await expect(connectionsService(keyA).runEnvironment(team.id)).rejects.toThrow(/does not decrypt/);
+  });
+});
+
+describe('when the files service logs what it did', () => {
+  it('has logged requests, and not one line holds a secret value', () => {
+    expect(logLines.length).toBeGreaterThan(20);
+    expect(logLines.filter((line) => line.includes(login.password) || line.includes('p-secret') || line.includes(wrongPassword))).toEqual([]);
   });
 });
 

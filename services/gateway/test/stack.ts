@@ -104,6 +104,8 @@ export async function startStack(
     databasesEnv?: Record<string, string>;
     /** Extra settings of the files service. */
     filesEnv?: Record<string, string>;
+    /** Where the files service's log lines go (with `filesEnv.LOG_LEVEL`). */
+    filesLogDestination?: DestinationStream;
   } & GatewayOptions = {},
 ): Promise<Stack> {
   // Each service on its own schema, connected as its own role, as in production.
@@ -186,7 +188,12 @@ export async function startStack(
   });
   const filesDb = createDatabase<FilesDatabase>({ url: filesConfig.DATABASE_URL, schema: schemas.files });
   await migrateToLatest(filesDb, schemas.files, filesMigrations);
-  const filesApp = await buildFilesApp({ config: filesConfig, db: filesDb, redis: createRedis(testRedisUrl) });
+  const filesApp = await buildFilesApp({
+    config: filesConfig,
+    db: filesDb,
+    redis: createRedis(testRedisUrl),
+    ...(options.filesLogDestination ? { logDestination: options.filesLogDestination } : {}),
+  });
   record('files', filesApp);
   const filesUrl = await filesApp.listen({ host: '127.0.0.1', port: 0 });
 
