@@ -3,7 +3,7 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--node-args FLAGS]
+ *   pnpm bench [-- --only gateway,listing,load,files] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--node-args FLAGS]
  *
  * `listing` and `load` run against an organization of 50,000 workspaces
  * seeded first; `load` ends with every process's memory after it idled.
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { startPlatform } from '../deploy/local/test/platform.js';
 import type { Section } from './report.js';
 import { renderReport } from './report.js';
+import { filesTransfer } from './scenarios/files.js';
 import { gatewayOverhead } from './scenarios/gateway.js';
 import { listing } from './scenarios/listing.js';
 import { sustainedLoad } from './scenarios/load.js';
@@ -36,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 const settings = { duration: Number(values.duration), runs: Number(values.runs), loadDuration: Number(values['load-duration']) };
-const known = ['gateway', 'listing', 'load'];
+const known = ['gateway', 'listing', 'load', 'files'];
 const selected = values.only ? values.only.split(',') : known;
 for (const name of selected) if (!known.includes(name)) throw new Error(`unknown scenario ${name}; known: ${known.join(', ')}`);
 /** The organization the listing and load scenarios run against, and who is a member of how many of its workspaces. */
@@ -72,6 +73,10 @@ try {
       step('memory');
       sections.push(await memoryAfterLoad(platform, before, 30));
     }
+  }
+  if (selected.includes('files')) {
+    step('files');
+    sections.push(await filesTransfer(platform, settings));
   }
 } finally {
   await platform.stop();

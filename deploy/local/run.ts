@@ -159,6 +159,13 @@ function loadWorkspaceAdminUrl(): string {
 
 const databaseEncryptionKeyFile = join(stateDir, 'database-encryption.key');
 if (!existsSync(databaseEncryptionKeyFile)) writeSecret(databaseEncryptionKeyFile, `${randomBytes(32).toString('base64')}\n`);
+// Connections' secret values are encrypted with a key of their own, generated once (to rotate it, put
+// `k2:<new key>,k1:<old key>` in the file: docs/operations.md).
+const connectionsEncryptionKeyFile = join(stateDir, 'connections-encryption.key');
+if (!existsSync(connectionsEncryptionKeyFile)) writeSecret(connectionsEncryptionKeyFile, `${randomBytes(32).toString('base64')}\n`);
+// The workspaces' files: one folder per workspace (named by its id), which the runner mounts into runs.
+const filesDir = process.env.HEXA_FILES_DIR || join(stateDir, 'files');
+mkdirSync(filesDir, { recursive: true, mode: 0o755 });
 const workspaceAdminUrl = givenWorkspaceAdminUrl || loadWorkspaceAdminUrl();
 
 /** The admin URL's server and database, logged in as the service's role. */
@@ -203,18 +210,18 @@ const withDatabase = (service: DatabaseService): NodeJS.ProcessEnv => (serviceRe
 // The runner: workspace files under the state folder (the files service serves the same folder), the gateway as
 // containers reach it over the Docker bridge, and its containers labelled with this instance's name.
 const runnerSettings: NodeJS.ProcessEnv = {
-  HEXA_FILES_DIR: process.env.HEXA_FILES_DIR || join(stateDir, 'files'),
+  HEXA_FILES_DIR: filesDir,
   HEXA_SERVER_URL: process.env.HEXA_SERVER_URL || `http://host.docker.internal:${gatewayPort}`,
   HEXA_RUNNER_INSTANCE: process.env.HEXA_RUNNER_INSTANCE || rolePrefix.replace(/_+$/, '').replace(/_/g, '-'),
 };
 
-/** What only some services get: the databases service's cluster login and encryption key; the runner's folders and names. */
-const ownSettings = (service: ServiceName): NodeJS.ProcessEnv =>
-  service === 'databases'
-    ? { HEXA_WORKSPACE_DB_ADMIN_URL: workspaceAdminUrl, HEXA_DATABASE_ENCRYPTION_KEY_FILE: databaseEncryptionKeyFile, HEXA_WORKSPACE_DB_PREFIX: `${rolePrefix}ws_` }
-    : service === 'runner'
-      ? runnerSettings
-      : {};
+/** What only some services get: the databases service's cluster login and encryption key; the runner's folders and names; the files service's folder and key. */
+const ownSettings = (service: ServiceName): NodeJS.ProcessEnv => {
+  if (service === 'databases') return { HEXA_WORKSPACE_DB_ADMIN_URL: workspaceAdminUrl, HEXA_DATABASE_ENCRYPTION_KEY_FILE: databaseEncryptionKeyFile, HEXA_WORKSPACE_DB_PREFIX: `${rolePrefix}ws_` };
+  if (service === 'runner') return runnerSettings;
+  if (service === 'files') return { HEXA_FILES_DIR: filesDir, HEXA_CONNECTIONS_ENCRYPTION_KEY_FILE: connectionsEncryptionKeyFile };
+  return {};
+};
 
 /** Every long-running process — each service's server, and its worker where it has one — as a compiled bundle. */
 const processes = bundles().map((bundle) => {

@@ -36,7 +36,7 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     expect(new Set(slugs).size).toBe(workspaceCount);
 
     // Every job of every outbox is eventually taken by a (restarted) consumer, and its row removed.
-    const outboxes = ['workspaces', 'membership', 'databases'];
+    const outboxes = ['workspaces', 'membership', 'databases', 'files'];
     const pending = async () => {
       const counts = await Promise.all(outboxes.map(async (schema) => (await platform.query<{ count: string }>(`select count(*) from ${schema}.outbox`))[0]!.count));
       return counts.map(Number).reduce((sum, count) => sum + count, 0);

@@ -125,6 +125,14 @@ export async function startPlatform(options: { serverUrl: string; port: number; 
       process.kill(-supervisor.pid!, 'SIGKILL');
       await exited;
     }
+    // Each service runs in a process group of its own: killing the supervisor's leaves them running.
+    for (const pid of processesOf(prefix).values()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     await cleanUp();
     throw new Error(`the platform did not start: ${(error as Error).message}\n${output}`);
   }

@@ -13,8 +13,17 @@ export interface ContractOperation {
   method: HttpMethod;
   /** The path as the document writes it: `/workspaces/{slug}`. */
   path: string;
-  /** The same path in Fastify's form: `/workspaces/:slug`. */
+  /** The same path in Fastify's form: `/workspaces/:slug`; a wildcard parameter becomes `*`. */
   routePath: string;
+  /**
+   * The path parameter that spans several segments (`x-wildcard: true`, last
+   * in the template): `/workspaces/{slug}/files/{path}` serves
+   * `…/files/reports/2026/cases.csv`. Fastify names it `*`; the bindings
+   * rename it before validation.
+   */
+  wildcard?: string;
+  /** True when the body is not JSON (an upload): it reaches the handler as the raw stream, never parsed or buffered. */
+  rawBody: boolean;
   /** `GET /workspaces/{slug}`: what an internal token is minted for. */
   signature: string;
   service: ServiceName;
@@ -47,6 +56,13 @@ export function loadDocument(): Record<string, unknown> {
   return parse(readFileSync(documentPath, 'utf8')) as Record<string, unknown>;
 }
 
+function resolveRef(root: unknown, ref: string): unknown {
+  return ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], root);
+}
+
 /** Replaces every local `$ref` with what it points to (the document has no cycles). */
 export function dereference<T>(node: T, root: unknown): T {
   if (Array.isArray(node)) return node.map((item) => dereference(item, root)) as T;
@@ -69,7 +85,7 @@ export function dereference<T>(node: T, root: unknown): T {
   ) as T;
 }
 
-interface RawParameter { name: string; in: string; required?: boolean; schema: JsonSchema }
+interface RawParameter { name: string; in: string; required?: boolean; schema: JsonSchema; 'x-wildcard'?: boolean }
 interface RawOperation {
   operationId?: string;
   tags?: string[];
@@ -129,7 +145,12 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
       }
       const internal = rawOperation['x-internal'] === true;
       const parameters = (operation.parameters ?? []) as RawParameter[];
-      const body = operation.requestBody?.content?.['application/json']?.schema;
+      // `x-…` keys are gone from the resolved parameters: read the flag from the document as written.
+      const wildcard = (rawOperation.parameters ?? [])
+        .map((parameter) => ('$ref' in parameter ? resolveRef(raw, parameter.$ref) : parameter) as RawParameter)
+        .find((parameter) => parameter.in === 'path' && parameter['x-wildcard'] === true)?.name;
+      const content = operation.requestBody?.content ?? {};
+      const body = content['application/json']?.schema;
       const response: Record<string, JsonSchema> = {};
       for (const [status, answer] of Object.entries(operation.responses ?? {})) {
         const schema = answer.content?.['application/json']?.schema;
@@ -141,7 +162,9 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         operationId: rawOperation.operationId,
         method: method as HttpMethod,
         path,
-        routePath: path.replace(/\{(\w+)\}/g, ':$1'),
+        routePath: path.replace(/\{(\w+)\}/g, (_match, name: string) => (name === wildcard ? '*' : `:${name}`)),
+        ...(wildcard ? { wildcard } : {}),
+        rawBody: Object.keys(content).length > 0 && body === undefined,
         signature: `${method.toUpperCase()} ${path}`,
         service: service as ServiceName,
         tags: rawOperation.tags ?? [],
@@ -220,6 +243,9 @@ export function contractProblems(raw: Record<string, unknown> = loadDocument()):
     if (operation.creates && !operation.internal && !headers.some((parameter) => parameter.$ref === '#/components/parameters/IdempotencyKey')) {
       problems.push(`${name}: a creating operation must declare the IdempotencyKey header parameter`);
     }
+    if (operation.wildcard !== undefined && !operation.path.endsWith(`/{${operation.wildcard}}`)) {
+      problems.push(`${name}: a wildcard path parameter (x-wildcard) must be the last segment of the path`);
+    }
     if (operation.internal && operation.permission !== undefined) problems.push(`${name}: an internal operation is called by services; x-permission means nothing there`);
     if (operation.internal && (operation.callers.length === 0 || operation.callers.some((caller) => !serviceNames.includes(caller)))) {
       problems.push(`${name}: an internal operation must list its callers (x-callers) among ${serviceNames.join(', ')}`);
@@ -246,15 +272,19 @@ export function getOperation(operationId: string): ContractOperation {
 
 /**
  * Fills a path template with its parameters, each percent-encoded, so that a
- * value can never add a segment (`..`, `/`, `\`) to the path.
+ * value can never add a segment (`..`, `/`, `\`) to the path. The wildcard
+ * parameter (`ContractOperation.wildcard`) keeps its slashes, each segment
+ * encoded; its value was validated against its schema (no `..`) before.
  *
  * @example
  * fillPath('/workspaces/{slug}', { slug: 'a/b' }) // '/workspaces/a%2Fb'
+ * fillPath('/workspaces/{slug}/files/{path}', { slug: 'w', path: 'a b/c.csv' }, 'path') // '/workspaces/w/files/a%20b/c.csv'
  */
-export function fillPath(template: string, params: Record<string, unknown>): string {
+export function fillPath(template: string, params: Record<string, unknown>, wildcard?: string): string {
   return template.replace(/\{(\w+)\}/g, (_match, name: string) => {
     const value = params[name];
     if (value === undefined || value === null || value === '') throw new Error(`Path parameter ${name} is missing`);
+    if (name === wildcard) return String(value).split('/').map(encodeURIComponent).join('/');
     return encodeURIComponent(String(value));
   });
 }

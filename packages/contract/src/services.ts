@@ -23,6 +23,7 @@ export const serviceRegistry = {
   workspaces: { port: 8082, database: true, worker: true },
   databases: { port: 8083, database: true, worker: true },
   runner: { port: 8084, database: true, worker: true },
+  files: { port: 8085, database: true, worker: true },
 } as const satisfies Record<string, ServiceEntry>;
 
 export type ServiceName = keyof typeof serviceRegistry;

@@ -14,6 +14,8 @@ export type OperationsOf<S extends ServiceName> = {
 }[keyof typeof operationServices];
 
 type JsonContent<T> = T extends { content: { 'application/json': infer C } } ? C : never;
+/** A JSON answer's body, or a stream for an answer of another media type (a download). */
+type AnswerContent<T> = T extends { content: { 'application/json': infer C } } ? C : T extends { content: object } ? NodeJS.ReadableStream : never;
 
 /** The JSON body an operation accepts (`never` when it takes none). */
 export type RequestBody<Op extends OperationId> = operations[Op] extends { requestBody?: infer B }
@@ -35,7 +37,7 @@ export type SuccessBody<Op extends OperationId> = SuccessOf<Op>['body'];
 
 /** Successful answers of an operation as `{ status, body }` pairs. */
 export type SuccessOf<Op extends OperationId> = {
-  [S in keyof operations[Op]['responses'] & number]: S extends 200 | 201 | 202 | 204
-    ? { status: S; body: S extends 204 ? undefined : JsonContent<operations[Op]['responses'][S]> }
+  [S in keyof operations[Op]['responses'] & number]: S extends 200 | 201 | 202 | 204 | 206
+    ? { status: S; body: S extends 204 ? undefined : AnswerContent<operations[Op]['responses'][S]> }
     : never;
 }[keyof operations[Op]['responses'] & number];

@@ -41,6 +41,21 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   service_unavailable: { status: 503, title: 'A dependency is unavailable' },
   bad_gateway: { status: 502, title: 'A service behind the gateway answered something unreadable' },
   internal_error: { status: 500, title: 'Internal error' },
+  invalid_path: { status: 400, title: 'The file path is not valid' },
+  file_not_found: { status: 404, title: 'No such file or folder' },
+  file_exists: { status: 409, title: 'A file or folder already exists at this path' },
+  is_a_folder: { status: 409, title: 'This path is a folder' },
+  not_a_folder: { status: 409, title: 'A part of this path is a file, not a folder' },
+  folder_not_empty: { status: 409, title: 'The folder is not empty' },
+  file_too_large: { status: 413, title: 'The file is larger than the per-file limit' },
+  quota_exceeded: { status: 409, title: "The workspace's storage quota would be exceeded" },
+  range_not_satisfiable: { status: 416, title: 'The requested range is outside the file' },
+  workspace_archived: { status: 409, title: 'The workspace is archived: read-only until restored' },
+  connection_not_found: { status: 404, title: 'No such connection' },
+  connection_exists: { status: 409, title: 'A connection with this slug already exists' },
+  connection_field_missing: { status: 400, title: 'A required field of the connection type is missing' },
+  secret_required: { status: 400, title: 'This field must stay secret' },
+  connection_test_unsupported: { status: 409, title: 'This connection type cannot be tested yet' },
 };
 
 export interface FieldError { field: string; message: string }

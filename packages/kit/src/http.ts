@@ -336,9 +336,9 @@ export function bindOperations<S extends ServiceName, DB extends IdempotencyData
   const idempotency = options.idempotency as unknown as Kysely<IdempotencyDatabase> | undefined;
   if (!idempotency && operations.some((operation) => operation.creates)) throw new Error(`${options.service}: creating operations need an idempotency store`);
 
-  for (const operation of operations) {
+  const bind = (scope: FastifyInstance, operation: ContractOperation) => {
     const handler = handlers[operation.operationId]!;
-    app.route({
+    scope.route({
       method: operation.method.toUpperCase() as 'GET',
       url: operation.routePath,
       schema: operation.schema as FastifySchema,
@@ -348,8 +348,9 @@ export function bindOperations<S extends ServiceName, DB extends IdempotencyData
         request.caller = options.tokens.verify(typeof header === 'string' ? header : undefined, operation);
       },
       preValidation: async (request) => {
+        if (operation.wildcard) request.params = wildcardParams(request.params, operation.wildcard);
         authorize(operation, request.caller!, request.params as Record<string, unknown>);
-        if (!operation.bodyRequired && (request.body === undefined || request.body === null)) request.body = {};
+        if (!operation.rawBody && !operation.bodyRequired && (request.body === undefined || request.body === null)) request.body = {};
       },
       handler: async (request, reply) => {
         const caller = request.caller!;
@@ -377,7 +378,28 @@ export function bindOperations<S extends ServiceName, DB extends IdempotencyData
         return result.status === 204 ? reply.send() : reply.send(result.body);
       },
     });
+  };
+  for (const operation of operations.filter((candidate) => !candidate.rawBody)) bind(app, operation);
+  const raw = operations.filter((candidate) => candidate.rawBody);
+  if (raw.length > 0) {
+    // Uploads: in a scope of their own, whatever the content type, the body reaches the handler as the
+    // request's stream, never parsed nor buffered (and so never held by the JSON body limit).
+    void app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      for (const operation of raw) bind(scope, operation);
+    });
   }
+}
+
+/**
+ * Fastify names a wildcard path parameter `*`; the contract names it
+ * (`ContractOperation.wildcard`). Renamed before validation, so the schema,
+ * the errors and the handler all use the contract's name.
+ */
+export function wildcardParams(params: unknown, name: string): Record<string, unknown> {
+  const { '*': value, ...rest } = (params ?? {}) as Record<string, unknown>;
+  return value === undefined ? rest : { ...rest, [name]: value };
 }
 
 /** Requires a signed-in user; anonymous or service callers get 401. */

@@ -14,3 +14,4 @@ export * from './outbox.js';
 export * from './queue.js';
 export * from './redis.js';
 export * from './service-client.js';
+export * from './secrets.js';

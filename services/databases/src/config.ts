@@ -1,23 +1,4 @@
-import { commonConfig, databaseSchemaConfig, int, loadConfig, str, url, type ConfigField, type ConfigOf } from '@hexa/kit';
-
-/** AES-256 wants exactly 32 bytes. */
-const encryptionKeyBytes = 32;
-
-/** The key that encrypts the workspace databases' passwords at rest: 32 bytes, base64. */
-function encryptionKey(description: string): ConfigField<Buffer> {
-  return {
-    description,
-    secret: true,
-    parse(raw) {
-      const key = Buffer.from(raw, 'base64');
-      // Buffer.from ignores what is not base64: a round trip shows whether all of it was.
-      if (key.length !== encryptionKeyBytes || key.toString('base64').replace(/=+$/, '') !== raw.trim().replace(/=+$/, '')) {
-        throw new Error(`must be ${encryptionKeyBytes} bytes in base64 (openssl rand -base64 ${encryptionKeyBytes})`);
-      }
-      return key;
-    },
-  };
-}
+import { commonConfig, databaseSchemaConfig, int, keyringConfig, loadConfig, str, url, type ConfigOf } from '@hexa/kit';
 
 export const databasesConfigSpec = {
   ...commonConfig,
@@ -33,7 +14,7 @@ export const databasesConfigSpec = {
   HEXA_WORKSPACE_DB_PORT: int('port of the workspace databases as users are shown it (0: the admin URL\'s)', { default: 0, min: 0, max: 65535 }),
   // Names are <prefix><workspace id in hex>: the prefix keeps several platforms (or test runs) apart on one cluster.
   HEXA_WORKSPACE_DB_PREFIX: str('prefix of the generated database and role names', { default: 'hexa_ws_', pattern: /^[a-z][a-z0-9_]{0,19}$/ }),
-  HEXA_DATABASE_ENCRYPTION_KEY: encryptionKey('key (32 bytes, base64) that encrypts the workspace databases\' passwords at rest (AES-256-GCM)'),
+  HEXA_DATABASE_ENCRYPTION_KEY: keyringConfig('key (32 bytes, base64) that encrypts the workspace databases\' passwords at rest (AES-256-GCM); to rotate, `new:<key>,k1:<old key>` (the first encrypts, all decrypt)'),
   WORKSPACE_DB_CONNECTION_LIMIT: int('connections each workspace database accepts at once', { default: 20, min: 1, max: 10_000 }),
   WORKSPACE_DB_STATEMENT_TIMEOUT_MS: int('statement_timeout of every session of a workspace database (0: none)', { default: 15 * 60_000, min: 0, max: 2_147_483_647 }),
   WORKSPACE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int('idle_in_transaction_session_timeout of a workspace database (0: none)', { default: 10 * 60_000, min: 0, max: 2_147_483_647 }),

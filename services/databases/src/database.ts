@@ -16,7 +16,7 @@ export interface WorkspaceDatabasesTable {
   owner_role: string;
   /** The read-only login the content pages use; never shown to anyone. */
   reader_role: string;
-  /** AES-256-GCM envelopes (secrets-fns), bound to the workspace and the login. */
+  /** AES-256-GCM envelopes (the kit's secrets.ts), bound to the workspace and the login. */
   owner_password: string;
   reader_password: string;
   /** Grows with each retry or re-enqueue, so each gets its own job ids. */

@@ -39,7 +39,8 @@ describe('when the encryption key is configured', () => {
 
   it('takes 32 bytes of base64 and refuses anything else without printing it', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
-    expect(loadDatabasesConfig({ ...base, HEXA_DATABASE_ENCRYPTION_KEY: key }).HEXA_DATABASE_ENCRYPTION_KEY).toEqual(Buffer.alloc(32, 7));
+    // One key is a keyring of one (id k1); the kit's secrets.ts takes rotations (`k2:<new>,k1:<old>`).
+    expect(loadDatabasesConfig({ ...base, HEXA_DATABASE_ENCRYPTION_KEY: key }).HEXA_DATABASE_ENCRYPTION_KEY).toEqual({ currentId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 7)]]) });
     for (const wrong of [Buffer.alloc(16, 7).toString('base64'), 'not base64 at all!!', `${key}x`]) {
       expect(() => loadDatabasesConfig({ ...base, HEXA_DATABASE_ENCRYPTION_KEY: wrong })).toThrow('HEXA_DATABASE_ENCRYPTION_KEY=(secret): must be 32 bytes in base64');
     }

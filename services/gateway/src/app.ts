@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { actsAsAdminEverywhere, backendServiceNames, fillPath, listOperations, loadDocument, publicDocument, type BackendServiceName, type ContractOperation, type Schemas } from '@hexa/contract';
-import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, serviceUrlOf, type Caller, type UserCaller } from '@hexa/kit';
+import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, serviceUrlOf, wildcardParams, type Caller, type UserCaller } from '@hexa/kit';
 import { AccessCache } from './access-cache.js';
 import { registerAccessTokens } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
@@ -148,11 +148,13 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
           url: `${apiPrefix}${operation.routePath}`,
           // A malformed slug (`..`, a backslash, a NUL) is refused here and never reaches a service.
           schema: { hide: true, ...(operation.schema.params ? { params: operation.schema.params } : {}) },
+          // A file's path spans segments (`…/files/a/b.csv`): Fastify's `*`, named as the contract names it, then validated like any parameter.
+          ...(operation.wildcard ? { preValidation: async (request: FastifyRequest) => void (request.params = wildcardParams(request.params, operation.wildcard!)) } : {}),
           handler: async (request, reply) => {
             const caller = await callerOf(request, operation);
             const internalToken = tokens.sign({ audience: operation.service, operation: operation.signature, caller });
             // The upstream path is the operation's template, each parameter encoded: nothing else can be reached.
-            const path = fillPath(operation.path, request.params as Record<string, unknown>);
+            const path = fillPath(operation.path, request.params as Record<string, unknown>, operation.wildcard);
             return forwardTo(request, reply, { path, internalToken, withCookies: operation.tags.includes('auth'), onAccessChanged: forgetAccess });
           },
         });

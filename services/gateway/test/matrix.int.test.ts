@@ -84,6 +84,7 @@ const serviceApps = (): Record<ContractOperation['service'], FastifyInstance> =>
   workspaces: stack.workspaces,
   databases: stack.databases,
   runner: stack.runner,
+  files: stack.files,
 });
 const serviceApp = (operation: ContractOperation): FastifyInstance => serviceApps()[operation.service];
 

@@ -1,4 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -20,11 +23,12 @@ import { buildMembershipApp, createUsersService, loadMembershipConfig, membershi
 import { buildWorkspacesApp, loadWorkspacesConfig, workspacesMigrations, type WorkspacesDatabase } from '@hexa/workspaces';
 import { buildDatabasesApp, databasesMigrations, loadDatabasesConfig, type DatabasesConfig, type DatabasesDatabase } from '@hexa/databases';
 import { buildRunnerApp, loadRunnerConfig, runnerMigrations, type RunnerConfig, type RunnerDatabase } from '@hexa/runner';
+import { buildFilesApp, filesMigrations, loadFilesConfig, type FilesConfig, type FilesDatabase } from '@hexa/files';
 import { buildGatewayApp, loadGatewayConfig } from '../src/index.js';
 
 /** A request as a service behind the gateway received it. */
 export interface Received {
-  service: 'membership' | 'workspaces' | 'databases' | 'runner';
+  service: 'membership' | 'workspaces' | 'databases' | 'runner' | 'files';
   method: string;
   /** The raw request target, as it arrived on the service's socket. */
   url: string;
@@ -49,14 +53,17 @@ export interface Stack {
   runner: FastifyInstance;
   /** The runner's settings: its worker (which tests run themselves) takes the same. */
   runnerConfig: RunnerConfig;
+  files: FastifyInstance;
+  /** The files service's settings (its folder of workspace folders: HEXA_FILES_DIR). */
+  filesConfig: FilesConfig;
   /** The databases service's settings: its worker (which tests run themselves) takes the same. */
   databasesConfig: DatabasesConfig;
-  schemas: { membership: string; workspaces: string; databases: string; runner: string };
+  schemas: { membership: string; workspaces: string; databases: string; runner: string; files: string };
   /** Membership's configuration: what its worker runs with (tests start workers themselves). */
   membershipConfig: MembershipConfig;
   queuePrefix: string;
   keys: { privateKey: string; publicKey: string };
-  urls: { membership: string; workspaces: string; databases: string; runner: string };
+  urls: { membership: string; workspaces: string; databases: string; runner: string; files: string };
   /** Every request membership, workspaces and databases received, in order. */
   received: Received[];
   /**
@@ -101,6 +108,10 @@ export async function startStack(
     databasesEnv?: Record<string, string>;
     /** Extra settings of the runner (and of its worker, through `runnerConfig`). */
     runnerEnv?: Record<string, string>;
+    /** Extra settings of the files service. */
+    filesEnv?: Record<string, string>;
+    /** Where the files service's log lines go (with `filesEnv.LOG_LEVEL`). */
+    filesLogDestination?: DestinationStream;
   } & GatewayOptions = {},
 ): Promise<Stack> {
   // Each service on its own schema, connected as its own role, as in production.
@@ -109,8 +120,15 @@ export async function startStack(
     workspaces: await createServiceSchema('workspaces'),
     databases: await createServiceSchema('databases'),
     runner: await createServiceSchema('runner'),
+    files: await createServiceSchema('files'),
   };
-  const schemas = { membership: databases.membership.schema, workspaces: databases.workspaces.schema, databases: databases.databases.schema, runner: databases.runner.schema };
+  const schemas = {
+    membership: databases.membership.schema,
+    workspaces: databases.workspaces.schema,
+    databases: databases.databases.schema,
+    runner: databases.runner.schema,
+    files: databases.files.schema,
+  };
   const queuePrefix = uniqueQueuePrefix();
   const keys = generateSigningKeys();
   const common = { REDIS_URL: testRedisUrl, HEXA_QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'silent' };
@@ -186,6 +204,28 @@ export async function startStack(
   const runnerApp = await buildRunnerApp({ config: runnerConfig, db: runnerDb, redis: createRedis(testRedisUrl) });
   record('runner', runnerApp);
   const runnerUrl = await runnerApp.listen({ host: '127.0.0.1', port: 0 });
+  // The files service keeps each workspace's files in a folder of its own under a fresh HEXA_FILES_DIR.
+  const filesDir = mkdtempSync(join(tmpdir(), 'hexa-files-'));
+  const filesConfig = loadFilesConfig({
+    ...common,
+    ...serviceKeyEnv('files'),
+    DATABASE_URL: databases.files.url,
+    DATABASE_SCHEMA: schemas.files,
+    WORKSPACES_URL: workspacesUrl,
+    HEXA_FILES_DIR: filesDir,
+    HEXA_CONNECTIONS_ENCRYPTION_KEY: testEncryptionKey(),
+    ...options.filesEnv,
+  });
+  const filesDb = createDatabase<FilesDatabase>({ url: filesConfig.DATABASE_URL, schema: schemas.files });
+  await migrateToLatest(filesDb, schemas.files, filesMigrations);
+  const filesApp = await buildFilesApp({
+    config: filesConfig,
+    db: filesDb,
+    redis: createRedis(testRedisUrl),
+    ...(options.filesLogDestination ? { logDestination: options.filesLogDestination } : {}),
+  });
+  record('files', filesApp);
+  const filesUrl = await filesApp.listen({ host: '127.0.0.1', port: 0 });
 
   const extraGateways: FastifyInstance[] = [];
   const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {
@@ -197,6 +237,7 @@ export async function startStack(
       WORKSPACES_URL: workspacesUrl,
       DATABASES_URL: databasesUrl,
       RUNNER_URL: runnerUrl,
+      FILES_URL: filesUrl,
       ...(cacheTtlMs === undefined ? {} : { ACCESS_CACHE_TTL_MS: String(cacheTtlMs) }),
       ...gatewayOptions.env,
     });
@@ -228,12 +269,14 @@ export async function startStack(
     databases: databasesApp,
     runner: runnerApp,
     runnerConfig,
+    files: filesApp,
+    filesConfig,
     databasesConfig,
     schemas,
     membershipConfig,
     queuePrefix,
     keys,
-    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl, runner: runnerUrl },
+    urls: { membership: membershipUrl, workspaces: workspacesUrl, databases: databasesUrl, runner: runnerUrl, files: filesUrl },
     received,
     async startGateway(gatewayOptions = {}) {
       const app = await buildGateway(gatewayOptions);
@@ -255,11 +298,14 @@ export async function startStack(
       await workspaces.close();
       await databasesApp.close();
       await runnerApp.close();
+      await filesApp.close();
       await membership.close();
       await dropSchema(schemas.membership);
       await dropSchema(schemas.workspaces);
       await dropSchema(schemas.databases);
       await dropSchema(schemas.runner);
+      await dropSchema(schemas.files);
+      rmSync(filesDir, { recursive: true, force: true });
       await dropWorkspaceClusterObjects(workspaceDatabasePrefix);
     },
   };

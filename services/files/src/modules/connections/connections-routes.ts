@@ -1,0 +1,21 @@
+import { requireUser, type OperationHandlers } from '@hexa/kit';
+import type { ConnectionsService } from './connections-service.js';
+
+type ConnectionHandlers = Pick<
+  OperationHandlers<'files'>,
+  'listWorkspaceConnections' | 'createWorkspaceConnection' | 'getWorkspaceConnection' | 'updateWorkspaceConnection' | 'deleteWorkspaceConnection' | 'testWorkspaceConnection'
+>;
+
+export function connectionsHandlers(connections: ConnectionsService): ConnectionHandlers {
+  return {
+    listWorkspaceConnections: async ({ params }) => ({ status: 200, body: { items: await connections.list(params.slug) } }),
+    createWorkspaceConnection: async ({ caller, params, body }) => ({ status: 201, body: await connections.create(requireUser(caller), params.slug, body) }),
+    getWorkspaceConnection: async ({ params }) => ({ status: 200, body: await connections.get(params.slug, params.connection) }),
+    updateWorkspaceConnection: async ({ caller, params, body }) => ({ status: 200, body: await connections.update(requireUser(caller), params.slug, params.connection, body) }),
+    deleteWorkspaceConnection: async ({ caller, params }) => {
+      await connections.remove(requireUser(caller), params.slug, params.connection);
+      return { status: 204, body: undefined };
+    },
+    testWorkspaceConnection: async ({ params }) => ({ status: 200, body: await connections.test(params.slug, params.connection) }),
+  };
+}

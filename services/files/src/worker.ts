@@ -1,0 +1,23 @@
+import pino from 'pino';
+import { closeOnSignal, configOrExit, createDatabase, createRedis, loggerOptions } from '@hexa/kit';
+import { loadFilesConfig } from './config.js';
+import type { FilesDatabase } from './database.js';
+import { createFilesRelay } from './relay.js';
+
+// The files worker delivers the outbox (audit entries of uploads, deletes, moves and connection changes).
+// It consumes no queue: an archive needs nothing of it (the HTTP side asks whether a workspace is archived).
+const config = configOrExit('files-worker', loadFilesConfig);
+const log = pino(loggerOptions('files-worker', config.LOG_LEVEL));
+const db = createDatabase<FilesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 4 });
+const redis = createRedis(config.REDIS_URL);
+const outbox = createFilesRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+closeOnSignal(
+  async () => {
+    await outbox.close();
+    await db.destroy();
+    redis.disconnect();
+  },
+  (message) => log.info(message),
+);
+outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
+log.info('files worker started: outbox relay');
