@@ -235,6 +235,15 @@ const nameWidth = Math.max(...processes.map((entry) => entry.name.length));
 // ---------------------------------------------------------------------------
 // One-off steps, then the supervised processes.
 
+/**
+ * How the compiled bundles run (docs/operations.md): stack traces that name
+ * the TypeScript sources, and a young generation of V8's heap kept small
+ * (semi-spaces of 2 MB instead of 16), so that what a burst of requests
+ * allocated is not held afterwards: measured in docs/benchmarks.md (memory
+ * after the load) and docs/decisions/0015-performance.md.
+ */
+const bundleNodeFlags = ['--enable-source-maps', '--max-semi-space-size=2'];
+
 /** Extra Node.js flags for every process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (NODE_OPTIONS refuses some). */
 const nodeArgs = (process.env.HEXA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
@@ -249,7 +258,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sign
  */
 function launch(file: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; cwd?: string }): ChildProcess {
   // TypeScript (one-off steps) through the tsx loader; the compiled bundles of the long-running processes as they are.
-  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : ['--enable-source-maps'];
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : bundleNodeFlags;
   return spawn(process.execPath, [...nodeArgs, ...loader, file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
 }
 

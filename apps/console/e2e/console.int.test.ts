@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { query } from '@hexa/testing';
 import { ownerLogin, startStack, type Stack } from '../../../services/gateway/test/stack.js';
+import { grantRole } from '../../../services/gateway/test/workspace-personas.js';
 import { collectPageErrors, launchChromium, screenshot } from './browser.js';
 
 /**
@@ -157,14 +157,9 @@ describe('the console in a browser', () => {
     it('shows the workspace without Settings or "Create workspace"', async () => {
       const viewer = await stack.createUser('vera@example.org', 'MEMBER');
       const beta = (await stack.call({ method: 'GET', url: '/api/workspaces/beta-lab', token: ownerToken })).json() as { id: string };
-      // The role as an accepted invitation leaves it: in membership's table, and in the workspaces service's
+      // The role as an accepted invitation leaves it, in membership's table and in the workspaces service's
       // replica that its workers would fill (this stack runs no workers; the invitation flow has its own tests).
-      await query(`insert into "${stack.schemas.membership}".workspace_memberships (workspace_slug, workspace_id, user_id, role) values ($1, $2, $3, 'VIEWER')`, [
-        'beta-lab',
-        beta.id,
-        viewer.id,
-      ]);
-      await query(`insert into "${stack.schemas.workspaces}".member_roles (workspace_id, user_id, role, version) values ($1, $2, 'VIEWER', 1)`, [beta.id, viewer.id]);
+      await grantRole(stack, { slug: 'beta-lab', id: beta.id }, viewer.id, 'VIEWER');
 
       const { context, page, errors } = await newPage();
       await signIn(page, 'vera@example.org', 'password of vera@example.org');

@@ -65,7 +65,7 @@ describe('when a client asks for the platform endpoints', () => {
     expect((await stack.call({ method: 'GET', url: '/api/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await stack.call({ method: 'GET', url: '/api/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', checks: { redis: 'up', membership: 'up', workspaces: 'up', databases: 'up', files: 'up' } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { redis: 'up', membership: 'up', workspaces: 'up', databases: 'up', runner: 'up', files: 'up' } });
     const document = await stack.call({ method: 'GET', url: '/api/openapi.json' });
     expect(document.json()).toMatchObject({ openapi: '3.1.0', paths: { '/workspaces': {} } });
     const docs = await stack.call({ method: 'GET', url: '/api/docs/' });
