@@ -169,6 +169,24 @@ export async function startStack(
   record('workspaces', workspaces);
   const workspacesUrl = await workspaces.listen({ host: '127.0.0.1', port: workspacesPort });
 
+  // The files service keeps each workspace's files in a folder of its own under a fresh HEXA_FILES_DIR.
+  const filesDir = mkdtempSync(join(tmpdir(), 'hexa-files-'));
+  const filesConfig = loadFilesConfig({
+    ...common,
+    ...serviceKeyEnv('files'),
+    DATABASE_URL: databases.files.url,
+    DATABASE_SCHEMA: schemas.files,
+    WORKSPACES_URL: workspacesUrl,
+    HEXA_FILES_DIR: filesDir,
+    HEXA_CONNECTIONS_ENCRYPTION_KEY: testEncryptionKey(),
+    ...options.filesEnv,
+  });
+  // Migrated while the databases service starts: neither needs the other.
+  const filesDb = createDatabase<FilesDatabase>({ url: filesConfig.DATABASE_URL, schema: schemas.files });
+  const filesMigrated = migrateToLatest(filesDb, schemas.files, filesMigrations);
+  // Awaited below; until then a failure must not count as unhandled.
+  filesMigrated.catch(() => undefined);
+
   // The databases service reaches the workspace cluster only when its worker runs (tests start it when they need it).
   const workspaceDatabasePrefix = uniqueWorkspaceDatabasePrefix();
   const databasesConfig = loadDatabasesConfig({
@@ -204,20 +222,7 @@ export async function startStack(
   const runnerApp = await buildRunnerApp({ config: runnerConfig, db: runnerDb, redis: createRedis(testRedisUrl) });
   record('runner', runnerApp);
   const runnerUrl = await runnerApp.listen({ host: '127.0.0.1', port: 0 });
-  // The files service keeps each workspace's files in a folder of its own under a fresh HEXA_FILES_DIR.
-  const filesDir = mkdtempSync(join(tmpdir(), 'hexa-files-'));
-  const filesConfig = loadFilesConfig({
-    ...common,
-    ...serviceKeyEnv('files'),
-    DATABASE_URL: databases.files.url,
-    DATABASE_SCHEMA: schemas.files,
-    WORKSPACES_URL: workspacesUrl,
-    HEXA_FILES_DIR: filesDir,
-    HEXA_CONNECTIONS_ENCRYPTION_KEY: testEncryptionKey(),
-    ...options.filesEnv,
-  });
-  const filesDb = createDatabase<FilesDatabase>({ url: filesConfig.DATABASE_URL, schema: schemas.files });
-  await migrateToLatest(filesDb, schemas.files, filesMigrations);
+  await filesMigrated;
   const filesApp = await buildFilesApp({
     config: filesConfig,
     db: filesDb,
