@@ -168,7 +168,27 @@ describe('when a Viewer launches a pipeline that prints its environment', () => 
   let text: string;
   let credentials: { dbName: string; username: string; password: string };
 
+  const warehousePassword = 'warehouse-secret-4711';
+
   beforeAll(async () => {
+    // A connection of the workspace (Admins manage them): each field becomes <SLUG>_<FIELD_CODE> in runs.
+    const connection = await stack.call({
+      method: 'POST',
+      url: `/api/workspaces/${workspaces.a.slug}/connections`,
+      token: tokens.admin,
+      payload: {
+        name: 'Warehouse',
+        type: 'POSTGRESQL',
+        fields: [
+          { code: 'host', value: 'warehouse.example.org', secret: false },
+          { code: 'port', value: '5432', secret: false },
+          { code: 'dbName', value: 'analytics', secret: false },
+          { code: 'username', value: 'analyst', secret: false },
+          { code: 'password', value: warehousePassword, secret: true },
+        ],
+      },
+    });
+    expect(connection.statusCode).toBe(201);
     await pipeline(workspaces.a.slug, {
       code: 'print-env',
       name: 'Print the environment',
@@ -204,6 +224,14 @@ describe('when a Viewer launches a pipeline that prints its environment', () => 
     expect(text).toContain(`WORKSPACE_DATABASE_URL=postgresql://${credentials.username}:*****@host.docker.internal:`);
     // As the unprivileged user, in the workspace's files folder.
     expect(text).toMatch(/\n1000\n\/home\/hexa\/workspace\n$/);
+  });
+
+  it("gives the run the workspace's connections as <SLUG>_<FIELD_CODE>, and masks their secret values", () => {
+    expect(text).toContain('WAREHOUSE_HOST=warehouse.example.org\n');
+    expect(text).toContain('WAREHOUSE_DB_NAME=analytics\n');
+    expect(text).toContain('WAREHOUSE_USERNAME=analyst\n');
+    expect(text).toContain('WAREHOUSE_PASSWORD=*****\n');
+    expect(text).not.toContain(warehousePassword);
   });
 
   it('masks the database password and the run token in the stored output', () => {

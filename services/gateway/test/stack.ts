@@ -140,6 +140,8 @@ export async function startStack(
 
   // Membership asks workspaces about a workspace when it invites; workspaces asks membership to grant creators.
   const workspacesPort = await freePort();
+  // The runner's worker asks the files service for a run's connections: its port is known before it listens.
+  const filesPort = await freePort();
   const membershipConfig = loadMembershipConfig({
     ...common,
     ...serviceKeyEnv('membership'),
@@ -213,6 +215,7 @@ export async function startStack(
     DATABASE_SCHEMA: schemas.runner,
     WORKSPACES_URL: workspacesUrl,
     DATABASES_URL: databasesUrl,
+    FILES_URL: `http://127.0.0.1:${filesPort}`,
     // Each stack's containers carry their own instance label: no test touches another's.
     HEXA_RUNNER_INSTANCE: queuePrefix.replace(/[^a-z0-9_-]/g, '-'),
     ...options.runnerEnv,
@@ -230,7 +233,7 @@ export async function startStack(
     ...(options.filesLogDestination ? { logDestination: options.filesLogDestination } : {}),
   });
   record('files', filesApp);
-  const filesUrl = await filesApp.listen({ host: '127.0.0.1', port: 0 });
+  const filesUrl = await filesApp.listen({ host: '127.0.0.1', port: filesPort });
 
   const extraGateways: FastifyInstance[] = [];
   const buildGateway = async (gatewayOptions: GatewayOptions, cacheTtlMs?: number) => {

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { IdempotencyDatabase, InboxDatabase, OutboxDatabase } from '@hexa/kit';
 
 export interface PipelinesTable {
@@ -32,6 +32,8 @@ export interface RunsTable {
   parameters: string;
   image: string;
   image_digest: string | null;
+  /** Names of the environment variables whose values its stored output masks (the token, passwords, secret connection fields). */
+  masked_variables: ColumnType<string[], string[] | undefined, string[]>;
   status: RunStatus;
   exit_code: number | null;
   reason: string | null;

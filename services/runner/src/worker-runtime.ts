@@ -35,6 +35,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
     engine,
     workspaces: createServiceClient({ baseUrl: config.WORKSPACES_URL, tokens, audience: 'workspaces' }),
     databases: createServiceClient({ baseUrl: config.DATABASES_URL, tokens, audience: 'databases' }),
+    files: createServiceClient({ baseUrl: config.FILES_URL, tokens, audience: 'files' }),
     relay: databaseRelay,
     workerId: randomUUID(),
     log,

@@ -1,5 +1,5 @@
 import { bridgeGatewayOf, isLoopback } from '../src/modules/engine/database-relay.js';
-import { boundedAppend, generateRunToken, hashRunToken, maskSecrets, outcomeOf, runEnvironment, takeFlushable, truncationMarker } from '../src/modules/runs/runs-fns.js';
+import { boundedAppend, generateRunToken, hashRunToken, maskedValues, maskSecrets, outcomeOf, runEnvironment, takeFlushable, truncationMarker } from '../src/modules/runs/runs-fns.js';
 
 describe('when output holds a secret', () => {
   it('masks every occurrence, the longer secret first', () => {
@@ -63,13 +63,24 @@ describe('when the environment of a run is built', () => {
       configuration: { a: 1 },
       parameters: { p: 'v' },
       database: { host: 'db', port: 5433, dbName: 'ws', username: 'user', password: 'p@ss/word' },
+      connections: { WAREHOUSE_HOST: 'warehouse.example.org', HEXA_TOKEN: 'from a connection named hexa' },
     });
     expect(env).toEqual(expect.arrayContaining([
+      'WAREHOUSE_HOST=warehouse.example.org',
       'HEXA_CONFIG={"a":1}',
       'HEXA_PARAMETERS={"p":"v"}',
       'WORKSPACE_DATABASE_PORT=5433',
       'WORKSPACE_DATABASE_URL=postgresql://user:p%40ss%2Fword@db:5433/ws',
     ]));
+    // A connection cannot shadow the platform's own variables.
+    expect(env.filter((entry) => entry.startsWith('HEXA_TOKEN='))).toEqual(['HEXA_TOKEN=hexa_run_x']);
+  });
+});
+
+describe('when the values to mask are read back from an environment', () => {
+  it('takes the named variables\' values, whole (an "=" inside a value stays), and skips empty ones', () => {
+    const environment = ['HEXA_TOKEN=hexa_run_x', 'WAREHOUSE_PASSWORD=a=b', 'EMPTY=', 'PLAIN=1'];
+    expect(maskedValues(environment, ['HEXA_TOKEN', 'WAREHOUSE_PASSWORD', 'EMPTY', 'MISSING'])).toEqual(['hexa_run_x', 'a=b']);
   });
 });
 

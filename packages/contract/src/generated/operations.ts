@@ -74,4 +74,5 @@ export const operationServices = {
   getRunContext: 'workspaces',
   getRunDatabaseCredentials: 'databases',
   resolveRunToken: 'runner',
+  getRunConnections: 'files',
 } as const;

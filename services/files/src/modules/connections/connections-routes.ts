@@ -3,7 +3,7 @@ import type { ConnectionsService } from './connections-service.js';
 
 type ConnectionHandlers = Pick<
   OperationHandlers<'files'>,
-  'listWorkspaceConnections' | 'createWorkspaceConnection' | 'getWorkspaceConnection' | 'updateWorkspaceConnection' | 'deleteWorkspaceConnection' | 'testWorkspaceConnection'
+  'listWorkspaceConnections' | 'createWorkspaceConnection' | 'getWorkspaceConnection' | 'updateWorkspaceConnection' | 'deleteWorkspaceConnection' | 'testWorkspaceConnection' | 'getRunConnections'
 >;
 
 export function connectionsHandlers(connections: ConnectionsService): ConnectionHandlers {
@@ -17,5 +17,7 @@ export function connectionsHandlers(connections: ConnectionsService): Connection
       return { status: 204, body: undefined };
     },
     testWorkspaceConnection: async ({ params }) => ({ status: 200, body: await connections.test(params.slug, params.connection) }),
+    // Internal: only the runner may ask (x-callers), when it starts a run's container.
+    getRunConnections: async ({ params }) => ({ status: 200, body: await connections.runEnvironmentOf(params.slug), headers: { 'cache-control': 'no-store' } }),
   };
 }

@@ -61,6 +61,21 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
     return Object.fromEntries(row.fields.map((field) => [field.code, openField(row.id, field)]));
   }
 
+  /** Every variable of the workspace's connections, values decrypted, and which are secret. */
+  async function runEnvironment(workspaceId: string): Promise<{ variables: Record<string, string>; secretNames: string[] }> {
+    const rows = await db.selectFrom('connections').selectAll().where('workspace_id', '=', workspaceId).orderBy('slug').execute();
+    const variables: Record<string, string> = {};
+    const secretNames: string[] = [];
+    for (const row of rows) {
+      for (const field of row.fields) {
+        const name = envNameOf(row.slug, field.code);
+        variables[name] = openField(row.id, field);
+        if (field.secret) secretNames.push(name);
+      }
+    }
+    return { variables, secretNames };
+  }
+
   return {
     async list(slug: string): Promise<Schemas['Connection'][]> {
       const workspace = await directory.describe(slug);
@@ -181,21 +196,14 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
      * Every connection of a workspace as the environment of a run: each
      * field as `<SLUG>_<FIELD_CODE>` with its value decrypted, and the names
      * whose values are secret (the runner masks them in logs). For the
-     * runner's internal operation only.
+     * runner's internal operation only (archived workspaces included: the
+     * runner decides what an archived workspace may run).
      */
-    async runEnvironment(workspaceId: string): Promise<{ variables: Record<string, string>; secretNames: string[] }> {
-      const rows = await db.selectFrom('connections').selectAll().where('workspace_id', '=', workspaceId).orderBy('slug').execute();
-      const variables: Record<string, string> = {};
-      const secretNames: string[] = [];
-      for (const row of rows) {
-        for (const field of row.fields) {
-          const name = envNameOf(row.slug, field.code);
-          variables[name] = openField(row.id, field);
-          if (field.secret) secretNames.push(name);
-        }
-      }
-      return { variables, secretNames };
+    async runEnvironmentOf(slug: string): Promise<{ variables: Record<string, string>; secretNames: string[] }> {
+      return runEnvironment((await directory.describe(slug)).id);
     },
+
+    runEnvironment,
 
     /**
      * Seals again, under the current key, every secret that an older key

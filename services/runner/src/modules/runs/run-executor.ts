@@ -6,7 +6,7 @@ import { AppError, processOnce, type JobKey, type ServiceClient } from '@hexa/ki
 import type { RunnerDatabase } from '../../database.js';
 import { ImageUnavailable, labels, type DockerEngine } from '../engine/docker-engine.js';
 import { bridgeGatewayOf, isLoopback, type DatabaseRelay } from '../engine/database-relay.js';
-import { boundedAppend, generateRunToken, hashRunToken, maskSecrets, outcomeOf, runEnvironment, takeFlushable } from './runs-fns.js';
+import { boundedAppend, generateRunToken, hashRunToken, maskedValues, maskSecrets, outcomeOf, runEnvironment, takeFlushable } from './runs-fns.js';
 import { commandOf, findRun, isLive, parametersOf, type RunRow } from './runs-repository.js';
 
 /** The uid and gid runs execute as (the images' `hexa` user): the files folder belongs to them. */
@@ -53,6 +53,7 @@ export function createRunExecutor(deps: {
   engine: DockerEngine;
   workspaces: ServiceClient<'workspaces'>;
   databases: ServiceClient<'databases'>;
+  files: ServiceClient<'files'>;
   relay: DatabaseRelay;
   settings: ExecutorSettings;
   workerId: string;
@@ -143,6 +144,8 @@ export function createRunExecutor(deps: {
         }
         throw error;
       }
+      // The workspace's connections, as variables; their secret values are masked like the password.
+      const connections = await deps.files.call('getRunConnections', { params: { slug: row.workspace_slug } });
       let imageId: string;
       try {
         imageId = await engine.ensureImage(row.image, settings.pullTimeoutMs);
@@ -155,21 +158,29 @@ export function createRunExecutor(deps: {
       }
       const endpoint = await databaseEndpoint(credentials);
       const token = generateRunToken(settings.tokenBytes);
-      await db.updateTable('runs').set({ token_hash: hashRunToken(token), image_digest: imageId, updated_at: sql<Date>`now()` }).where('id', '=', row.id).where('status', '=', 'queued').execute();
+      const masked = ['WORKSPACE_DATABASE_PASSWORD', 'HEXA_TOKEN', ...connections.secretNames];
+      await db
+        .updateTable('runs')
+        .set({ token_hash: hashRunToken(token), image_digest: imageId, masked_variables: masked, updated_at: sql<Date>`now()` })
+        .where('id', '=', row.id)
+        .where('status', '=', 'queued')
+        .execute();
+      const environment = runEnvironment({
+        serverUrl: settings.serverUrl,
+        slug: row.workspace_slug,
+        runId: row.id,
+        pipelineCode: row.pipeline_code,
+        token,
+        configuration: context.configuration,
+        parameters: parametersOf(row),
+        database: { host: endpoint.host, port: endpoint.port, dbName: credentials.dbName, username: credentials.username, password: credentials.password },
+        connections: connections.variables,
+      });
       const containerId = await engine.createRunContainer({
         name: `${settings.instance}-run-${row.id}`,
         image: imageId,
         command: commandOf(row),
-        env: runEnvironment({
-          serverUrl: settings.serverUrl,
-          slug: row.workspace_slug,
-          runId: row.id,
-          pipelineCode: row.pipeline_code,
-          token,
-          configuration: context.configuration,
-          parameters: parametersOf(row),
-          database: { host: endpoint.host, port: endpoint.port, dbName: credentials.dbName, username: credentials.username, password: credentials.password },
-        }),
+        env: environment,
         labels: { [labels.instance]: settings.instance, [labels.workspace]: row.workspace_id, [labels.run]: row.id, 'hexa.workspace-slug': row.workspace_slug },
         memoryMb: row.memory_mb,
         cpus: Number(row.cpus),
@@ -193,7 +204,7 @@ export function createRunExecutor(deps: {
         if (now && isLive(now.status)) await finish(row.id, { status: 'canceled', reason: now.cancel_reason ?? 'Canceled' });
         return;
       }
-      watch(running, containerId, [credentials.password, token]);
+      watch(running, containerId, maskedValues(environment, masked));
     } catch (error) {
       // A service that is down is waited for: the run stays queued and is taken again on a later tick.
       if (error instanceof AppError && error.code === 'service_unavailable') {
@@ -363,10 +374,9 @@ export function createRunExecutor(deps: {
         }
         seen.add(run.id);
         await db.updateTable('runs').set({ claimed_by: workerId, container_id: container.id }).where('id', '=', run.id).execute();
-        // The secrets to mask: the token is only known as a hash now, so it is read back from the container's environment.
+        // The secrets to mask: the token is only known as a hash now, so the values are read back from the container's environment.
         const info = await engine.docker.getContainer(container.id).inspect();
-        const env = Object.fromEntries((info.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-        watch(run, container.id, [env.WORKSPACE_DATABASE_PASSWORD ?? '', env.HEXA_TOKEN ?? '']);
+        watch(run, container.id, maskedValues(info.Config.Env ?? [], run.masked_variables));
         result.adopted += 1;
       }
       const live = await db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running']).where('claimed_by', 'is not', null).execute();

@@ -87,6 +87,8 @@ export interface RunEnvironmentInput {
   configuration: Record<string, unknown>;
   parameters: Record<string, unknown>;
   database: { host: string; port: number; dbName: string; username: string; password: string };
+  /** The workspace's connections as `<CONNECTION_SLUG>_<FIELD_CODE>` variables; the platform's own names win a clash. */
+  connections: Record<string, string>;
 }
 
 /** The container's environment: OpenHEXA's names, so existing code runs unchanged. */
@@ -94,6 +96,7 @@ export function runEnvironment(input: RunEnvironmentInput): string[] {
   const { database } = input;
   const url = `postgresql://${encodeURIComponent(database.username)}:${encodeURIComponent(database.password)}@${database.host}:${database.port}/${encodeURIComponent(database.dbName)}`;
   const variables: Record<string, string> = {
+    ...input.connections,
     HEXA_SERVER_URL: input.serverUrl,
     HEXA_WORKSPACE: input.slug,
     HEXA_RUN_ID: input.runId,
@@ -109,4 +112,21 @@ export function runEnvironment(input: RunEnvironmentInput): string[] {
     WORKSPACE_DATABASE_URL: url,
   };
   return Object.entries(variables).map(([name, value]) => `${name}=${value}`);
+}
+
+/**
+ * The values to mask in a run's output: those of the named variables in its
+ * environment (`NAME=value` entries), empty ones left out.
+ *
+ * @example
+ * maskedValues(['HEXA_TOKEN=hexa_run_x', 'A=1'], ['HEXA_TOKEN']) // ['hexa_run_x']
+ */
+export function maskedValues(environment: string[], names: string[]): string[] {
+  const wanted = new Set(names);
+  const values: string[] = [];
+  for (const entry of environment) {
+    const split = entry.indexOf('=');
+    if (split > 0 && wanted.has(entry.slice(0, split)) && split < entry.length - 1) values.push(entry.slice(split + 1));
+  }
+  return values;
 }
