@@ -3,7 +3,7 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load,files] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--node-args FLAGS]
+ *   pnpm bench [-- --only gateway,listing,load,files,runs] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--node-args FLAGS]
  *
  * `listing` and `load` run against an organization of 50,000 workspaces
  * seeded first; `load` ends with every process's memory after it idled.
@@ -12,13 +12,14 @@
  * `--node-args` gives every process other Node.js flags (to try V8 settings).
  */
 import { cpus, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPlatform } from '../deploy/local/test/platform.js';
 import type { Section } from './report.js';
 import { renderReport } from './report.js';
 import { filesTransfer } from './scenarios/files.js';
+import { runLatency } from './scenarios/runs.js';
 import { gatewayOverhead } from './scenarios/gateway.js';
 import { listing } from './scenarios/listing.js';
 import { sustainedLoad } from './scenarios/load.js';
@@ -37,7 +38,7 @@ const { values } = parseArgs({
   },
 });
 const settings = { duration: Number(values.duration), runs: Number(values.runs), loadDuration: Number(values['load-duration']) };
-const known = ['gateway', 'listing', 'load', 'files'];
+const known = ['gateway', 'listing', 'load', 'files', 'runs'];
 const selected = values.only ? values.only.split(',') : known;
 for (const name of selected) if (!known.includes(name)) throw new Error(`unknown scenario ${name}; known: ${known.join(', ')}`);
 /** The organization the listing and load scenarios run against, and who is a member of how many of its workspaces. */
@@ -78,6 +79,10 @@ try {
     step('files');
     sections.push(await filesTransfer(platform, settings));
   }
+  if (selected.includes('runs')) {
+    step('runs');
+    sections.push(await runLatency(platform, settings));
+  }
 } finally {
   await platform.stop();
 }
@@ -92,11 +97,14 @@ const [postgres] = await (async () => {
     await client.end();
   }
 })();
+const reportFile = new URL('../docs/benchmarks.md', import.meta.url);
 const report = renderReport({
   date: new Date(),
   machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, PostgreSQL ${postgres}`,
   settings,
   sections,
+  // Sections this run did not measure stay as they were.
+  previous: existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '',
 });
-writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), report);
+writeFileSync(reportFile, report);
 process.stdout.write(report);

@@ -43,19 +43,25 @@ export async function seedOrganization(platform: Platform, options: { size: numb
   const me = await call<{ id: string; email: string }>(platform, 'GET', '/me', ownerToken);
   const owner = { id: me.id, email: me.email, token: ownerToken };
   await platform.query(
-    `insert into workspaces.workspaces (slug, name, search_name, description, status, created_by)
-     select 'bench-' || n, 'Bench ' || lpad(n::text, 6, '0'), 'bench ' || lpad(n::text, 6, '0'), '# Bench', 'ready', $1
-     from generate_series(1, $2) as n`,
+    `with seeded as (
+       insert into workspaces.workspaces (slug, name, search_name, description, status, created_by)
+       select 'bench-' || n, 'Bench ' || lpad(n::text, 6, '0'), 'bench ' || lpad(n::text, 6, '0'), '# Bench', 'ready', $1
+       from generate_series(1, $2) as n
+       returning id
+     )
+     insert into workspaces.workspace_configurations (workspace_id) select id from seeded`,
     [owner.id, options.size],
   );
-  await platform.query(`insert into workspaces.workspace_configurations (workspace_id) select id from workspaces.workspaces where slug like 'bench-%'`);
   const members = new Map<number, Person>();
   for (const count of options.memberships) {
     const email = `member-of-${count}@bench.test`;
     const password = `bench password of ${count}`;
     const created = await call<{ id: string }>(platform, 'POST', '/users', ownerToken, { email, name: `Member of ${count}`, password, organizationRole: 'MEMBER' });
     const every = Math.floor(options.size / count);
-    const picked = `from workspaces.workspaces w where w.slug like 'bench-%' and substr(w.slug, 7)::int % ${every} = 0 and substr(w.slug, 7)::int <= ${every * count}`;
+    // Only the seeded ones (`bench-<n>`): a scenario may have created others, such as `bench-gateway`.
+    const picked = `from workspaces.workspaces w
+      cross join lateral (select case when w.slug ~ '^bench-[0-9]+$' then substr(w.slug, 7)::int end as n) seeded
+      where seeded.n % ${every} = 0 and seeded.n <= ${every * count}`;
     await platform.query(`insert into membership.workspace_memberships (workspace_slug, workspace_id, user_id, role) select w.slug, w.id, $1, 'VIEWER' ${picked}`, [created.id]);
     await platform.query(
       `insert into workspaces.member_roles (workspace_id, user_id, role, version, search_name, workspace_slug, active) select w.id, $1, 'VIEWER', 1, w.search_name, w.slug, true ${picked}`,

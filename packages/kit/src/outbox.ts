@@ -1,8 +1,10 @@
 import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { listJobs, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
 import { compileSchema, fieldErrors } from './http.js';
 import type { Metrics } from './metrics.js';
+import { createQueues } from './queue.js';
 import { within } from './within.js';
 
 /**
@@ -386,4 +388,36 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[]): void {
       for (const [state, count] of Object.entries(counts)) set({ queue: queue.name, state }, count);
     }
   });
+}
+
+/**
+ * A service's outbox relay with producers for every queue of the job
+ * contract: what each worker runs (`relay.start(intervalMs)`), and what
+ * tests drive one pass at a time (`relay.runOnce()`). `close` stops the
+ * relay, then its queues.
+ *
+ * @example
+ * const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed') });
+ * outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
+ * await outbox.close();
+ */
+export function createOutboxRelay<DB extends OutboxDatabase>(deps: {
+  db: Kysely<DB>;
+  redis: Redis;
+  prefix: string;
+  onError?: (error: unknown) => void;
+  verifyAfterMs?: number;
+  verifyBatchSize?: number;
+}) {
+  const { db, redis, prefix, ...options } = deps;
+  const queues = createQueues({ connection: redis, prefix });
+  const relay = new OutboxRelay(db, queues, options);
+  return {
+    relay,
+    queues,
+    async close() {
+      await relay.stop();
+      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+    },
+  };
 }

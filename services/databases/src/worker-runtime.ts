@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createDatabase, createRedis, createWorker, pruneInbox } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, createWorker, pruneInbox } from '@hexa/kit';
 import type { DatabasesConfig } from './config.js';
 import type { DatabasesDatabase } from './database.js';
 import { databasesProcessors } from './jobs.js';
@@ -9,7 +9,6 @@ import { createLifecycleService } from './modules/lifecycle/lifecycle-service.js
 import { createProvisioningService } from './modules/provisioning/provisioning-service.js';
 import { createRotationsService } from './modules/rotations/rotations-service.js';
 import { createSecrets } from './modules/secrets/secrets.js';
-import { createDatabasesRelay } from './relay.js';
 
 /** Processed job ids are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
@@ -47,7 +46,7 @@ export function createDatabasesWorker(options: { config: DatabasesConfig; log: L
   const provisioning = createProvisioningService({ db, secrets, prefix: config.HEXA_WORKSPACE_DB_PREFIX, log, cluster, shown });
   const rotations = createRotationsService({ db, secrets, cluster, log });
   const lifecycle = createLifecycleService({ db, secrets, cluster, log });
-  const outbox = createDatabasesRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+  const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
   const worker = createWorker('databases', databasesProcessors({ provisioning, lifecycle, rotations }), {
     connection: workerConnection,
     prefix: config.HEXA_QUEUE_PREFIX,

@@ -1,8 +1,7 @@
 import pino from 'pino';
-import { closeOnSignal, configOrExit, createDatabase, createRedis, loggerOptions } from '@hexa/kit';
+import { closeOnSignal, configOrExit, createDatabase, createOutboxRelay, createRedis, loggerOptions } from '@hexa/kit';
 import { loadFilesConfig } from './config.js';
 import type { FilesDatabase } from './database.js';
-import { createFilesRelay } from './relay.js';
 
 // The files worker delivers the outbox (audit entries of uploads, deletes, moves and connection changes).
 // It consumes no queue: an archive needs nothing of it (the HTTP side asks whether a workspace is archived).
@@ -10,7 +9,7 @@ const config = configOrExit('files-worker', loadFilesConfig);
 const log = pino(loggerOptions('files-worker', config.LOG_LEVEL));
 const db = createDatabase<FilesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 4 });
 const redis = createRedis(config.REDIS_URL);
-const outbox = createFilesRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
 closeOnSignal(
   async () => {
     await outbox.close();

@@ -4,10 +4,10 @@ import pg from 'pg';
 import pino from 'pino';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { createDatabase, createRedis, createWorker, databaseLogin } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, createWorker, databaseLogin } from '@hexa/kit';
 import { eventually, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
 import { createDatabasesWorker, ensureClusterAdmin, type DatabasesWorker } from '@hexa/databases';
-import { createAuditService, createMemberRolesService, createProvisioningService, createWorkspacesRelay, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
+import { createAuditService, createMemberRolesService, createProvisioningService, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 // The whole path of a workspace database, through the gateway: created with the workspace, ready within
@@ -15,7 +15,7 @@ import { ownerLogin, startStack, type Stack } from './stack.js';
 let stack: Stack;
 let workspacesDb: Kysely<WorkspacesDatabase>;
 let redis: Redis[];
-let relay: ReturnType<typeof createWorkspacesRelay>;
+let relay: ReturnType<typeof createOutboxRelay<WorkspacesDatabase>>;
 let workspacesWorker: ReturnType<typeof createWorker>;
 let databasesWorker: DatabasesWorker;
 let slug: string;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   // The workers the stack leaves to tests: the workspaces outbox and queue, and the databases worker.
   workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
   redis = [createRedis(testRedisUrl), createRedis(testRedisUrl, 'worker')];
-  relay = createWorkspacesRelay({ db: workspacesDb, redis: redis[0]!, prefix: stack.queuePrefix });
+  relay = createOutboxRelay({ db: workspacesDb, redis: redis[0]!, prefix: stack.queuePrefix });
   relay.relay.start(100);
   workspacesWorker = createWorker(
     'workspaces',

@@ -1,6 +1,6 @@
-import { createDatabase, createRedis } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis } from '@hexa/kit';
 import { flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, unreachableRedisUrl } from '@hexa/testing';
-import { createWorkspacesRelay, type WorkspacesDatabase } from '@hexa/workspaces';
+import type { WorkspacesDatabase } from '@hexa/workspaces';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 describe('when Redis loses everything between the commit and the delivery', () => {
@@ -18,7 +18,7 @@ describe('when Redis loses everything between the commit and the delivery', () =
 
     const db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
     const redis = createRedis(testRedisUrl);
-    const outbox = createWorkspacesRelay({ db, redis, prefix: stack.queuePrefix, verifyAfterMs: 0 });
+    const outbox = createOutboxRelay({ db, redis, prefix: stack.queuePrefix, verifyAfterMs: 0 });
     try {
       // workspace.created for databases and membership, and the creation's audit entry.
       expect((await outbox.relay.runOnce()).published).toBe(3);

@@ -7,11 +7,11 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { createDatabase, createRedis, createWorker, databaseLogin } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, createWorker, databaseLogin } from '@hexa/kit';
 import { eventually, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
 import { createDatabasesWorker, ensureClusterAdmin, type DatabasesWorker } from '@hexa/databases';
 import { createRunnerWorker, runnerConfigEnv, type RunnerConfig, type RunnerWorker } from '@hexa/runner';
-import { createAuditService, createMemberRolesService, createProvisioningService, createWorkspacesRelay, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
+import { createAuditService, createMemberRolesService, createProvisioningService, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 // Runs through the gateway, on the real Docker engine: the workspace's own image, the environment a run
@@ -26,7 +26,7 @@ const marker = `marker-${process.pid}-${Date.now()}`;
 let stack: Stack;
 let workspacesDb: Kysely<WorkspacesDatabase>;
 let redis: Redis[];
-let relay: ReturnType<typeof createWorkspacesRelay>;
+let relay: ReturnType<typeof createOutboxRelay<WorkspacesDatabase>>;
 let workspacesWorker: ReturnType<typeof createWorker>;
 let databasesWorker: DatabasesWorker;
 let runner: RunnerWorker | undefined;
@@ -122,7 +122,7 @@ beforeAll(async () => {
   };
   workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
   redis = [createRedis(testRedisUrl), createRedis(testRedisUrl, 'worker')];
-  relay = createWorkspacesRelay({ db: workspacesDb, redis: redis[0]!, prefix: stack.queuePrefix });
+  relay = createOutboxRelay({ db: workspacesDb, redis: redis[0]!, prefix: stack.queuePrefix });
   relay.relay.start(100);
   workspacesWorker = createWorker(
     'workspaces',

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { createDatabase, createRedis, createWorker } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, createWorker } from '@hexa/kit';
 import { eventually, flushRedisPrefix, testDatabaseUrl, testRedisUrl } from '@hexa/testing';
-import { createAuditService, createMemberRolesService, createProvisioningService, createWorkspacesRelay, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
+import { createAuditService, createMemberRolesService, createProvisioningService, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
 import { startStack, type Stack } from './stack.js';
 import { workspaceWithPersonas, type Persona, type PersonaWorkspace } from './workspace-personas.js';
 
@@ -11,14 +11,14 @@ let stack: Stack;
 let workspace: PersonaWorkspace;
 let db: ReturnType<typeof createDatabase<WorkspacesDatabase>>;
 let connections: Redis[];
-let outbox: ReturnType<typeof createWorkspacesRelay>;
+let outbox: ReturnType<typeof createOutboxRelay<WorkspacesDatabase>>;
 let worker: ReturnType<typeof createWorker>;
 
 beforeAll(async () => {
   stack = await startStack();
   db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
   connections = [createRedis(testRedisUrl), createRedis(testRedisUrl, 'worker')];
-  outbox = createWorkspacesRelay({ db, redis: connections[0]!, prefix: stack.queuePrefix, verifyAfterMs: 0 });
+  outbox = createOutboxRelay({ db, redis: connections[0]!, prefix: stack.queuePrefix, verifyAfterMs: 0 });
   worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }), memberRoles: createMemberRolesService({ db }) }), {
     connection: connections[1]!,
     prefix: stack.queuePrefix,

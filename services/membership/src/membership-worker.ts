@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { createInternalTokens, createQueues, createRedis, createServiceClient, createWorker, OutboxRelay, pruneInbox } from '@hexa/kit';
+import { createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox } from '@hexa/kit';
 import type { MembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { membershipProcessors } from './jobs.js';
@@ -42,8 +42,8 @@ export function createMembershipWorker(deps: { config: MembershipConfig; db: Kys
   const worker = createWorker('membership', processors, { connection: workerConnection, prefix: config.HEXA_QUEUE_PREFIX });
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'));
   worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name }, 'job completed'));
-  const queues = createQueues({ connection: redis, prefix: config.HEXA_QUEUE_PREFIX });
-  const relay = new OutboxRelay(db, queues, { onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+  const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+  const { relay } = outbox;
   const timers: NodeJS.Timeout[] = [];
 
   return {
@@ -63,8 +63,7 @@ export function createMembershipWorker(deps: { config: MembershipConfig; db: Kys
     async close(): Promise<void> {
       for (const timer of timers) clearInterval(timer);
       await worker.close();
-      await relay.stop();
-      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      await outbox.close();
       transport.close();
       workerConnection.disconnect();
       redis.disconnect();

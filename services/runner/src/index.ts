@@ -2,5 +2,4 @@ export { buildRunnerApp } from './app.js';
 export { loadRunnerConfig, runnerConfigEnv, type RunnerConfig } from './config.js';
 export type { RunnerDatabase } from './database.js';
 export { migrations as runnerMigrations } from './migrations/index.js';
-export { createRunnerRelay } from './relay.js';
 export { createRunnerWorker, type RunnerWorker } from './worker-runtime.js';

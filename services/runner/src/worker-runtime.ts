@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createDatabase, createInternalTokens, createRedis, createServiceClient, createWorker, pruneInbox } from '@hexa/kit';
+import { createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
 import { runnerProcessors } from './jobs.js';
 import { createDatabaseRelay } from './modules/engine/database-relay.js';
 import { createDockerEngine } from './modules/engine/docker-engine.js';
 import { createRunExecutor, relayHostOf } from './modules/runs/run-executor.js';
-import { createRunnerRelay } from './relay.js';
 
 /** Processed job ids are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
@@ -53,7 +52,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
       databaseHostInContainer: config.RUN_DATABASE_HOST_IN_CONTAINER,
     },
   });
-  const outbox = createRunnerRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+  const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
   const worker = createWorker('runner', runnerProcessors({ executor }), {
     connection: workerConnection,
     prefix: config.HEXA_QUEUE_PREFIX,

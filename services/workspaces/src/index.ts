@@ -2,7 +2,6 @@ export { buildWorkspacesApp } from './app.js';
 export { loadWorkspacesConfig, type WorkspacesConfig } from './config.js';
 export type { WorkspacesDatabase } from './database.js';
 export { migrations as workspacesMigrations } from './migrations/index.js';
-export { createWorkspacesRelay } from './relay.js';
 export { slugify, withRandomSuffix } from './modules/workspaces/slug-fns.js';
 export { workspacesProcessors } from './jobs.js';
 export { createAuditService } from './modules/audit/audit-service.js';

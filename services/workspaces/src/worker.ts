@@ -1,12 +1,11 @@
 import pino from 'pino';
-import { closeOnSignal, configOrExit, createDatabase, createRedis, createWorker, loggerOptions, pruneInbox } from '@hexa/kit';
+import { closeOnSignal, configOrExit, createDatabase, createOutboxRelay, createRedis, createWorker, loggerOptions, pruneInbox } from '@hexa/kit';
 import { loadWorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesProcessors } from './jobs.js';
 import { createAuditService } from './modules/audit/audit-service.js';
 import { createMemberRolesService } from './modules/members/member-roles-service.js';
 import { createProvisioningService } from './modules/provisioning/provisioning-service.js';
-import { createWorkspacesRelay } from './relay.js';
 
 /** Processed job ids are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
@@ -18,7 +17,7 @@ const log = pino(loggerOptions('workspaces-worker', config.LOG_LEVEL));
 const db = createDatabase<WorkspacesDatabase>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
 const redis = createRedis(config.REDIS_URL);
 const workerConnection = createRedis(config.REDIS_URL, 'worker');
-const outbox = createWorkspacesRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
 const worker = createWorker('workspaces', workspacesProcessors({ audit: createAuditService({ db }), provisioning: createProvisioningService({ db }), memberRoles: createMemberRolesService({ db }) }), {
   connection: workerConnection,
   prefix: config.HEXA_QUEUE_PREFIX,

@@ -4,16 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { createDatabase, createRedis, enqueueJob, listDeadJobs, migrateToLatest, Metrics, registerOutboxMetrics, retryDeadJob } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, enqueueJob, listDeadJobs, Metrics, migrateToLatest, registerOutboxMetrics, retryDeadJob } from '@hexa/kit';
 import { dropSchema, eventually, flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
-import { createWorkspacesRelay, workspacesMigrations, type WorkspacesDatabase } from '../src/index.js';
+import { workspacesMigrations, type WorkspacesDatabase } from '../src/index.js';
 
 // The real relay of the workspaces service, on its own migrated schema and queue prefix, against real BullMQ.
 let schema: string;
 let prefix: string;
 let db: Kysely<WorkspacesDatabase>;
 let redis: Redis;
-let outbox: ReturnType<typeof createWorkspacesRelay>;
+let outbox: ReturnType<typeof createOutboxRelay<WorkspacesDatabase>>;
 
 beforeEach(async () => {
   schema = uniqueSchema('workspaces');
@@ -21,7 +21,7 @@ beforeEach(async () => {
   db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema });
   await migrateToLatest(db, schema, workspacesMigrations);
   redis = createRedis(testRedisUrl);
-  outbox = createWorkspacesRelay({ db, redis, prefix, verifyAfterMs: 0, verifyBatchSize: 50 });
+  outbox = createOutboxRelay({ db, redis, prefix, verifyAfterMs: 0, verifyBatchSize: 50 });
 });
 afterEach(async () => {
   await outbox.close();
@@ -107,7 +107,7 @@ describe('when Redis refuses every job', () => {
       await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, `workspace.created-${job.workspaceId}`));
     }
     const down = createRedis('redis://127.0.0.1:1');
-    const offline = createWorkspacesRelay({ db, redis: down, prefix });
+    const offline = createOutboxRelay({ db, redis: down, prefix });
     try {
       expect(await offline.relay.runOnce()).toMatchObject({ published: 0, failed: 1 });
     } finally {
