@@ -44,6 +44,27 @@ for (const name of selected) if (!known.includes(name)) throw new Error(`unknown
 /** The organization the listing and load scenarios run against, and who is a member of how many of its workspaces. */
 const organizationSize = 50_000;
 
+const [postgres] = await (async () => {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  try {
+    return [(await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version];
+  } finally {
+    await client.end();
+  }
+})();
+const reportFile = new URL('../docs/benchmarks.md', import.meta.url);
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, PostgreSQL ${postgres}`;
+const started = new Date();
+/** Writes the report with what is measured so far: a scenario that fails later loses nothing before it. */
+function writeReport(sections: Section[]): string {
+  // Sections this run did not measure stay as they were.
+  const report = renderReport({ date: started, machine, settings, sections, previous: existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '' });
+  writeFileSync(reportFile, report);
+  return report;
+}
+
 const platform = await startPlatform({
   serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   port: Number(values.port),
@@ -54,7 +75,10 @@ const platform = await startPlatform({
   },
 });
 const sections: Section[] = [];
-const step = (name: string) => process.stderr.write(`[bench] ${new Date().toISOString()} ${name}\n`);
+const step = (name: string) => {
+  if (sections.length > 0) writeReport(sections);
+  process.stderr.write(`[bench] ${new Date().toISOString()} ${name}\n`);
+};
 try {
   if (selected.includes('gateway')) {
     step('gateway');
@@ -87,24 +111,4 @@ try {
   await platform.stop();
 }
 
-const [postgres] = await (async () => {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await client.connect();
-  try {
-    return [(await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version];
-  } finally {
-    await client.end();
-  }
-})();
-const reportFile = new URL('../docs/benchmarks.md', import.meta.url);
-const report = renderReport({
-  date: new Date(),
-  machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, PostgreSQL ${postgres}`,
-  settings,
-  sections,
-  // Sections this run did not measure stay as they were.
-  previous: existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '',
-});
-writeFileSync(reportFile, report);
-process.stdout.write(report);
+process.stdout.write(writeReport(sections));

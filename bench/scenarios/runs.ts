@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Platform } from '../../deploy/local/test/platform.js';
 import { percentile, round } from '../load.js';
 import { ratio, type Section } from '../report.js';
@@ -9,6 +10,10 @@ const command = ['sh', '-c', 'sleep 1'];
 const concurrent = 20;
 /** How often a run's status is read while waiting for `running`. */
 const pollMs = 20;
+/** A run that has not ended by then fails the scenario instead of hanging it. */
+const runDeadlineMs = 120_000;
+/** The Docker CLI of Debian's docker.io, which `ensure_docker` installs. */
+const dockerCli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,6 +33,7 @@ async function launchToRunning(platform: Platform, token: string, slug: string):
   const run = await api<{ id: string }>(platform, token, 'POST', `/workspaces/${slug}/pipelines/sleep/runs`, {});
   let runningAfter: number | undefined;
   for (;;) {
+    if (performance.now() - started > runDeadlineMs) throw new Error(`run ${run.id} did not end within ${runDeadlineMs} ms`);
     const { status } = await api<{ status: string }>(platform, token, 'GET', `/workspaces/${slug}/runs/${run.id}`);
     if (runningAfter === undefined && status !== 'queued') runningAfter = performance.now() - started;
     if (!['queued', 'running'].includes(status)) return { ms: runningAfter ?? Number.NaN, status };
@@ -38,7 +44,7 @@ async function launchToRunning(platform: Platform, token: string, slug: string):
 /** `docker run -d` of the same image and command: it answers once the container runs. */
 function dockerRun(): number {
   const started = performance.now();
-  const result = spawnSync('docker', ['run', '-d', '--rm', image, ...command], { encoding: 'utf8' });
+  const result = spawnSync(dockerCli, ['run', '-d', '--rm', image, ...command], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`docker run failed: ${result.stderr}`);
   return performance.now() - started;
 }
@@ -49,7 +55,7 @@ async function dockerRunConcurrently(count: number): Promise<number[]> {
     Array.from({ length: count }, () => {
       const started = performance.now();
       return new Promise<number>((resolve, reject) => {
-        const child = spawn('docker', ['run', '-d', '--rm', image, ...command], { stdio: 'ignore' });
+        const child = spawn(dockerCli, ['run', '-d', '--rm', image, ...command], { stdio: 'ignore' });
         child.once('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`docker run exited ${code}`))));
       });
     }),
