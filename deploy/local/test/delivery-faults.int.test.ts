@@ -9,7 +9,7 @@ beforeAll(async () => {
 }, 150_000);
 afterAll(async () => {
   await platform?.stop();
-}, 60_000);
+}, 120_000);
 
 const workspaceCount = 50;
 
@@ -37,11 +37,19 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
 
     // Every job of every outbox is eventually taken by a (restarted) consumer, and its row removed.
     const outboxes = ['workspaces', 'membership', 'databases', 'files'];
-    const pending = async () => {
-      const counts = await Promise.all(outboxes.map(async (schema) => (await platform.query<{ count: string }>(`select count(*) from ${schema}.outbox`))[0]!.count));
-      return counts.map(Number).reduce((sum, count) => sum + count, 0);
-    };
-    await eventually(async () => ((await pending()) === 0 ? true : undefined), 120_000, 500);
+    const pending = async () =>
+      Object.fromEntries(
+        await Promise.all(outboxes.map(async (schema) => [schema, Number((await platform.query<{ count: string }>(`select count(*) from ${schema}.outbox`))[0]!.count)] as const)),
+      );
+    const drained = Object.fromEntries(outboxes.map((schema) => [schema, 0]));
+    // Eleven processes and fifty database provisionings share the machine's cores with the rest of the
+    // suite: the redeliveries after two flushes take minutes there, seconds on a quiet machine.
+    try {
+      await eventually(async () => (Object.values(await pending()).every((count) => count === 0) ? true : undefined), 240_000, 500);
+    } catch {
+      // Which outbox still holds rows, and how many.
+      expect(await pending()).toEqual(drained);
+    }
 
     const admins = await platform.query<{ workspace_slug: string; admins: string }>(
       `select workspace_slug, count(*) filter (where role = 'ADMIN') as admins from membership.workspace_memberships group by workspace_slug`,
@@ -57,5 +65,5 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     const statuses = await platform.query<{ status: string; count: string }>(`select status, count(*) from workspaces.workspaces group by status`);
     expect(statuses).toEqual([{ status: 'ready', count: String(workspaceCount) }]);
     expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/dist\/worker\.mjs restarted/);
-  }, 180_000);
+  }, 330_000);
 });
