@@ -15,3 +15,4 @@ export * from './queue.js';
 export * from './redis.js';
 export * from './service-client.js';
 export * from './secrets.js';
+export * from './repeat.js';

@@ -5,6 +5,7 @@ import { listJobs, type JobName, type JobPayload, type QueueName } from '@hexa/c
 import { compileSchema, fieldErrors } from './http.js';
 import type { Metrics } from './metrics.js';
 import { createQueues } from './queue.js';
+import { repeat, type Repeating } from './repeat.js';
 import { within } from './within.js';
 
 /**
@@ -170,8 +171,7 @@ type OutboxRow = { id: string; queue: string; job_name: string; job_id: string; 
 export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   private readonly db: Kysely<OutboxDatabase>;
   private readonly validators = new Map(listJobs().map((job) => [`${job.queue}/${job.name}`, compileSchema(job.schema)]));
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private loop: Repeating | undefined;
 
   constructor(
     db: Kysely<DB>,
@@ -298,18 +298,11 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
 
   /** Runs a pass every `intervalMs` until stopped; a failing pass is reported and retried. */
   start(intervalMs: number): void {
-    const tick = async () => {
-      this.running = this.runOnce().catch((error) => this.options.onError?.(error));
-      await this.running;
-      if (this.timer !== undefined) this.timer = setTimeout(tick, intervalMs);
-    };
-    this.timer = setTimeout(tick, 0);
+    this.loop = repeat(() => this.runOnce(), { intervalMs, ...(this.options.onError ? { onError: this.options.onError } : {}) });
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.loop?.stop();
   }
 }
 

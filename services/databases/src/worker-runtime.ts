@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createDatabase, createOutboxRelay, createRedis, createWorker, pruneInbox } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
 import type { DatabasesConfig } from './config.js';
 import type { DatabasesDatabase } from './database.js';
 import { databasesProcessors } from './jobs.js';
@@ -62,8 +62,7 @@ export function createDatabasesWorker(options: { config: DatabasesConfig; log: L
     return states.some((state: string) => liveStates.has(state));
   }
 
-  let reconcileTimer: NodeJS.Timeout | undefined;
-  let reconciling: Promise<unknown> = Promise.resolve();
+  let reconciler: Repeating | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
 
   async function reconcileOnce(): Promise<{ provisioning: number; rotations: number }> {
@@ -80,20 +79,13 @@ export function createDatabasesWorker(options: { config: DatabasesConfig; log: L
     async start(): Promise<void> {
       await worker.waitUntilReady();
       outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
-      const tick = async () => {
-        reconciling = reconcileOnce().catch((error) => log.warn({ err: error }, 'reconciler pass failed; retrying'));
-        await reconciling;
-        if (reconcileTimer !== undefined) reconcileTimer = setTimeout(tick, config.RECONCILE_INTERVAL_MS);
-      };
-      reconcileTimer = setTimeout(tick, 0);
+      reconciler = repeat(reconcileOnce, { intervalMs: config.RECONCILE_INTERVAL_MS, onError: (error) => log.warn({ err: error }, 'reconciler pass failed; retrying') });
       pruneTimer = setInterval(() => void pruneInbox(db).catch((error) => log.warn({ err: error }, 'inbox pruning failed')), inboxPruneIntervalMs);
     },
 
     async close(): Promise<void> {
-      clearTimeout(reconcileTimer);
-      reconcileTimer = undefined;
       clearInterval(pruneTimer);
-      await reconciling;
+      await reconciler?.stop();
       await worker.close();
       await outbox.close();
       await cluster.close();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox } from '@hexa/kit';
+import { createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
 import { runnerProcessors } from './jobs.js';
@@ -62,8 +62,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
   });
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, err: error }, 'job failed'));
 
-  let tickTimer: NodeJS.Timeout | undefined;
-  let ticking: Promise<unknown> = Promise.resolve();
+  let scheduler: Repeating | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
 
   return {
@@ -78,21 +77,14 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
       await executor.reconcile();
       await worker.waitUntilReady();
       outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
-      const tick = async () => {
-        ticking = executor.tick().catch((error) => log.warn({ err: error }, 'runner tick failed; retrying'));
-        await ticking;
-        if (tickTimer !== undefined) tickTimer = setTimeout(tick, config.RUN_SCHEDULE_INTERVAL_MS);
-      };
-      tickTimer = setTimeout(tick, 0);
+      scheduler = repeat(() => executor.tick(), { intervalMs: config.RUN_SCHEDULE_INTERVAL_MS, onError: (error) => log.warn({ err: error }, 'runner tick failed; retrying') });
       pruneTimer = setInterval(() => void pruneInbox(db).catch((error) => log.warn({ err: error }, 'inbox pruning failed')), inboxPruneIntervalMs);
     },
 
     /** Stops consuming and watching; running containers are left to the next worker, which adopts them. */
     async close(): Promise<void> {
-      clearTimeout(tickTimer);
-      tickTimer = undefined;
       clearInterval(pruneTimer);
-      await ticking;
+      await scheduler?.stop();
       await worker.close();
       await executor.close();
       await outbox.close();
