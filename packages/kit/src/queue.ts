@@ -3,10 +3,22 @@ import { listJobs, queueNames, type JobContract, type JobName, type JobPayload, 
 import { AppError } from './errors.js';
 import { compileSchema, fieldErrors } from './http.js';
 
-/** Retries with backoff: a dependency that is down for minutes does not lose the job. */
+/**
+ * Backoff before a job's next attempt: doubling from a second, never more than
+ * a minute (with a fifth of jitter, so that jobs failed together do not come
+ * back together). Plain exponential backoff grows to a quarter of an hour by
+ * the tenth attempt: a job that failed while a dependency was busy would then
+ * wait long after it recovered.
+ */
+export function cappedBackoffMs(attemptsMade: number, random: () => number = Math.random): number {
+  const delay = Math.min(60_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(delay * (0.8 + 0.2 * random()));
+}
+
+/** Retries with capped backoff, for about an hour: a dependency that is down for minutes does not lose the job. */
 export const defaultJobOptions: JobsOptions = {
-  attempts: 12,
-  backoff: { type: 'exponential', delay: 1000 },
+  attempts: 64,
+  backoff: { type: 'capped' },
   // Kept for a day so the outbox relay can see that a job completed; bounded either way.
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
@@ -92,6 +104,7 @@ export function createWorker<Q extends QueueName>(
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 4,
+      settings: { backoffStrategy: (attemptsMade: number) => cappedBackoffMs(attemptsMade) },
       ...(options.lockDuration !== undefined ? { lockDuration: options.lockDuration } : {}),
       ...(options.stalledInterval !== undefined ? { stalledInterval: options.stalledInterval } : {}),
     },

@@ -172,7 +172,7 @@ describe('when a job carries a payload the contract does not allow', () => {
     await queue.add('workspace.created', { workspaceId: 'not-a-uuid', slug: 'Bad Slug', createdBy: randomUUID(), extra: true } as unknown as WorkspaceCreated, { jobId });
     // Read again once failed: a job read before it failed does not carry its reason.
     const job = await eventually(async () => ((await queue.getJobState(jobId)) === 'failed' ? queue.getJob(jobId) : undefined), 10_000);
-    // Failed within ten seconds: its twelve attempts with exponential backoff would take over half an hour.
+    // Failed within ten seconds: its attempts with backoff would take about an hour.
     expect(job.attemptsMade).toBeLessThanOrEqual(1);
     expect(job.failedReason).toContain('Invalid workspace.created payload');
     expect(job.failedReason).toContain('payload/workspaceId');
