@@ -140,6 +140,26 @@ describe('when an upload is too large or the quota would be passed', () => {
   });
 });
 
+describe('when uploads race each other for the last of the quota', () => {
+  it.each([
+    ['announced with Content-Length', {}],
+    ['chunked', { 'transfer-encoding': 'chunked' }],
+  ])('lets only as many through as fit, %s, and keeps the workspace within its quota', async (_form, headers: Record<string, string>) => {
+    const usage = async () => (await stack.call({ method: 'GET', url: url('/files'), token })).json<{ usage: { usedBytes: number } }>().usage.usedBytes;
+    const before = await usage();
+    const fit = Math.floor((10_000 - before) / 3000);
+    expect(fit).toBeGreaterThanOrEqual(2);
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => upload(`race/${index}.bin`, Buffer.alloc(3000, index), headers)));
+    const created = answers.filter((answer) => answer.statusCode === 201).length;
+    expect(created).toBeGreaterThanOrEqual(1);
+    expect(created).toBeLessThanOrEqual(fit);
+    for (const answer of answers.filter((each) => each.statusCode !== 201)) expect(answer.json()).toMatchObject({ status: 409, code: 'quota_exceeded' });
+    expect(await usage()).toBe(before + created * 3000);
+    expect(readdirSync(join(folderOf(), 'race')).filter((name) => name.startsWith('.hexa-upload-'))).toEqual([]);
+    await stack.call({ method: 'DELETE', url: url('/files/race?recursive=true'), token });
+  });
+});
+
 describe('when a path tries to leave the workspace folder', () => {
   const refusedAtTheDoor = ['..', '../x', 'a/../../x', '/etc/passwd', 'a\\..\\b', 'a%2F..%2F..%2Fx', '%252e%252e', 'a//b', './a', 'a/.', '%EF%BC%8E%EF%BC%8E', 'x%E2%80%A4%E2%80%A4', `${'n'.repeat(256)}`, 'a%00b', '.hexa-upload-x'];
 

@@ -6,6 +6,7 @@ import type { FilesDatabase } from '../../database.js';
 import { writableWorkspace, type WorkspaceDirectory } from '../workspaces/workspace-directory.js';
 import { contentDisposition, contentTypeOf, normalisePath, parseRange, type ByteRange } from './files-fns.js';
 import type { FileStorage, StoredEntry } from './files-storage.js';
+import { createUploadBudget } from './upload-budget.js';
 
 export interface FileLimits {
   maxFileBytes: number;
@@ -30,6 +31,7 @@ function toEntry(entry: StoredEntry): Schemas['FileEntry'] {
  */
 export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: FileStorage; directory: WorkspaceDirectory; limits: FileLimits }) {
   const { db, storage, directory, limits } = deps;
+  const uploads = createUploadBudget({ quotaBytes: limits.quotaBytes, usage: (workspaceId) => storage.usage(workspaceId) });
 
   async function audit(caller: UserCaller, workspace: { id: string; slug: string }, action: string, target: string, after?: unknown): Promise<void> {
     await db.transaction().execute((trx) =>
@@ -103,19 +105,30 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
         throw httpError('file_too_large', `A file may not exceed ${limits.maxFileBytes} bytes; this one announces ${announcedLength}.`, { headers: { connection: 'close' } });
       }
       const previous = await storage.stat(workspace.id, path);
-      const available = limits.quotaBytes - ((await storage.usage(workspace.id)) - (previous?.type === 'file' ? previous.size : 0));
-      if (announcedLength !== undefined && announcedLength > available) {
-        throw httpError('quota_exceeded', `The workspace has ${Math.max(0, available)} bytes left of its ${limits.quotaBytes}-byte quota.`, { headers: { connection: 'close' } });
+      const previousBytes = previous?.type === 'file' ? previous.size : 0;
+      const share = await uploads.open(workspace.id, previousBytes);
+      const quotaExceeded = () =>
+        httpError('quota_exceeded', `The workspace has ${Math.max(0, share.available())} bytes left of its ${limits.quotaBytes}-byte quota.`, { headers: { connection: 'close' } });
+      let written;
+      try {
+        if (announcedLength !== undefined && announcedLength > share.available()) throw quotaExceeded();
+        // Bytes are taken from the workspace's budget as they arrive: uploads racing each other share it.
+        async function* counted(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            if (!share.take(chunk.length)) throw quotaExceeded();
+            yield chunk;
+          }
+        }
+        written = await storage.write(workspace.id, path, Readable.from(counted(body ?? Readable.from([]))), {
+          bytes: limits.maxFileBytes,
+          error: () => httpError('file_too_large', `A file may not exceed ${limits.maxFileBytes} bytes.`, { headers: { connection: 'close' } }),
+        });
+      } catch (error) {
+        share.release();
+        throw error;
       }
-      const source = body ?? Readable.from([]);
-      const bound = Math.min(limits.maxFileBytes, Math.max(0, available));
-      const { entry, replaced } = await storage.write(workspace.id, path, source, {
-        bytes: bound,
-        error: () =>
-          bound === limits.maxFileBytes
-            ? httpError('file_too_large', `A file may not exceed ${limits.maxFileBytes} bytes.`, { headers: { connection: 'close' } })
-            : httpError('quota_exceeded', `The workspace has ${Math.max(0, available)} bytes left of its ${limits.quotaBytes}-byte quota.`, { headers: { connection: 'close' } }),
-      });
+      share.commit(written.replaced ? previousBytes : 0);
+      const { entry, replaced } = written;
       await audit(caller, workspace, 'file.uploaded', path, { size: entry.size, replaced });
       return { status: replaced ? 200 : 201, entry: toEntry(entry) };
     },

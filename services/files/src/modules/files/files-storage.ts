@@ -46,7 +46,7 @@ export interface FileStorage {
   remove(workspaceId: string, path: string, options: { recursive: boolean }): Promise<StoredEntry>;
   /** Moves an entry; `file_exists` at the target unless `overwrite` (files only). */
   move(workspaceId: string, from: string, to: string, options: { overwrite: boolean }): Promise<StoredEntry>;
-  /** Bytes used by a workspace's files. */
+  /** Bytes used by a workspace's files (uploads in flight not included). */
   usage(workspaceId: string): Promise<number>;
 }
 
@@ -121,7 +121,8 @@ export function createLocalStorage(root: string): FileStorage {
     }
     for (const entry of entries) {
       // Links are not followed: what they point to is counted where it lives (or not at all, outside).
-      if (entry.isSymbolicLink()) continue;
+      // Uploads in flight are not files yet: the upload budget counts their bytes.
+      if (entry.isSymbolicLink() || entry.name.startsWith(uploadTempPrefix)) continue;
       const full = join(folder, entry.name);
       if (entry.isDirectory()) total += await folderSize(full);
       else if (entry.isFile()) total += (await lstat(full).catch(() => ({ size: 0 }))).size;
