@@ -416,7 +416,10 @@ describe('when the runner worker is killed while a run is running', () => {
       env: { ...process.env, ...runnerConfigEnv(runnerConfig), LOG_LEVEL: 'silent' },
       stdio: 'ignore',
     });
-    await pipeline(workspaces.a.slug, { code: 'survivor', name: 'Survivor', command: ['sh', '-c', 'echo before; sleep 4; echo after'] });
+    // After the restart the run asks its database for TLS (PostgreSQL's SSLRequest) and prints the one-byte answer:
+    // the adopted run still reaches the workspace cluster, through the new worker's relay on the port it was given.
+    const askDatabase = `printf '\\0\\0\\0\\10\\4\\322\\26\\57' | timeout 3 nc "$WORKSPACE_DATABASE_HOST" "$WORKSPACE_DATABASE_PORT" | head -c 1`;
+    await pipeline(workspaces.a.slug, { code: 'survivor', name: 'Survivor', command: ['sh', '-c', `echo before; sleep 4; echo "database: $(${askDatabase})"; echo after`] });
     const launched = await launch(workspaces.a.slug, 'survivor', 'viewer');
     await until(workspaces.a.slug, launched.id, ['running'], 30_000);
     await eventually(async () => ((await logsOf(workspaces.a.slug, launched.id)).text.includes('before') ? true : undefined), 10_000);
@@ -427,7 +430,7 @@ describe('when the runner worker is killed while a run is running', () => {
     runner = await startRunner();
     const run = await until(workspaces.a.slug, launched.id, ['succeeded', 'failed'], 20_000);
     expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    expect((await logsOf(workspaces.a.slug, launched.id)).text).toBe('before\nafter\n');
+    expect((await logsOf(workspaces.a.slug, launched.id)).text).toMatch(/^before\ndatabase: [NS]\nafter\n$/);
     await eventually(async () => ((await containersOfRun(launched.id)).length === 0 ? true : undefined), 5000);
   }, 90_000);
 });

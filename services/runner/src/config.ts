@@ -26,7 +26,7 @@ export const runnerConfigSpec = {
   HEXA_FILES_DIR: str('folder of the workspaces\' files: <dir>/<workspace id> is mounted at /home/hexa/workspace in each run', { default: join(process.cwd(), '.hexa', 'files') }),
   HEXA_SERVER_URL: url('the gateway as a run\'s container reaches it (HEXA_SERVER_URL in the container)', { protocols: ['http', 'https'], default: 'http://host.docker.internal:8080' }),
   RUN_DATABASE_RELAY_HOST: str('address on the host where the worker relays the workspace database cluster to containers (empty: the docker0 bridge address)', { default: '' }),
-  RUN_DATABASE_RELAY_PORT: int('port of that relay (0: any free port; a fixed one lets containers adopted after a worker restart keep their database)', { default: 0, min: 0, max: 65535 }),
+  RUN_DATABASE_RELAY_PORT: int('port of that relay (0: any free port; runs adopted after a restart get theirs back)', { default: 0, min: 0, max: 65535 }),
   RUN_DATABASE_HOST_IN_CONTAINER: str('the host name a container uses to reach the relay (WORKSPACE_DATABASE_HOST)', { default: 'host.docker.internal' }),
   RUN_CONCURRENCY_PER_WORKSPACE: int('runs of one workspace running at once; more wait queued', { default: 4, min: 1, max: 1000 }),
   RUN_DEFAULT_TIMEOUT_SECONDS: int('a pipeline\'s time limit when it names none', { default: 3600, min: 1, max: 604_800 }),

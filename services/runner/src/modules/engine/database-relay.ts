@@ -31,9 +31,10 @@ export function createDatabaseRelay(options: { listenHost: () => Promise<string>
   const servers = new Map<string, Promise<{ server: Server; port: number }>>();
   const sockets = new Set<Socket>();
 
-  function open(target: { host: string; port: number }): Promise<{ server: Server; port: number }> {
-    const server = createServer((client) => {
-      const upstream = connect(target.port, target.host);
+  function open(target: { host: string; port: number }, port: number): Promise<{ server: Server; port: number }> {
+    // Half-open both ways: a client that ends its side (sent all it had) still gets the server's answer.
+    const server = createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = connect({ port: target.port, host: target.host, allowHalfOpen: true });
       sockets.add(client).add(upstream);
       const drop = () => {
         client.destroy();
@@ -47,18 +48,21 @@ export function createDatabaseRelay(options: { listenHost: () => Promise<string>
     });
     return options.listenHost().then((host) => new Promise((resolve, reject) => {
       server.once('error', reject);
-      // A fixed port only for the first target; any other gets a free one.
-      server.listen(servers.size === 1 ? options.listenPort : 0, host, () => resolve({ server, port: (server.address() as AddressInfo).port }));
+      server.listen(port, host, () => resolve({ server, port: (server.address() as AddressInfo).port }));
     }));
   }
 
   return {
-    /** The port on the relay's host that reaches `target`, opened on first use. */
-    async portFor(target: { host: string; port: number }): Promise<number> {
+    /**
+     * The port on the relay's host that reaches `target`, opened on first use:
+     * on `port` when given (a run adopted after a restart was told that one),
+     * else the configured port for the first target and a free one for others.
+     */
+    async portFor(target: { host: string; port: number }, port?: number): Promise<number> {
       const key = `${target.host}:${target.port}`;
       let entry = servers.get(key);
       if (!entry) {
-        entry = open(target);
+        entry = open(target, port ?? (servers.size === 0 ? options.listenPort : 0));
         servers.set(key, entry);
         entry.catch(() => servers.delete(key));
       }

@@ -2,7 +2,13 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 
 /** Labels on every run container: which platform instance, workspace and run it belongs to. */
-export const labels = { instance: 'hexa.instance', workspace: 'hexa.workspace', run: 'hexa.run' } as const;
+export const labels = {
+  instance: 'hexa.instance',
+  workspace: 'hexa.workspace',
+  run: 'hexa.run',
+  /** `host:port` of the workspace cluster the run reaches through the worker's relay (absent without relay). */
+  databaseRelay: 'hexa.database-relay',
+} as const;
 
 /** The image could not be found locally nor pulled: the run fails with this reason. */
 export class ImageUnavailable extends Error {

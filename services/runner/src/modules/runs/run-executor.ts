@@ -121,10 +121,22 @@ export function createRunExecutor(deps: {
   }
 
   /** Where a container reaches the workspace database: through the relay when the cluster listens on loopback only. */
-  async function databaseEndpoint(credentials: Schemas['DatabaseCredentials']): Promise<{ host: string; port: number }> {
-    if (!isLoopback(credentials.host)) return { host: credentials.host, port: credentials.port };
+  async function databaseEndpoint(credentials: Schemas['DatabaseCredentials']): Promise<{ host: string; port: number; relayed: boolean }> {
+    if (!isLoopback(credentials.host)) return { host: credentials.host, port: credentials.port, relayed: false };
     const port = await deps.relay.portFor({ host: credentials.host, port: credentials.port });
-    return { host: settings.databaseHostInContainer, port };
+    return { host: settings.databaseHostInContainer, port, relayed: true };
+  }
+
+  /** An adopted run reaches its database where it was told to: the relay listens on that port again. */
+  async function relayAgain(info: { Config: { Env?: string[] | null; Labels?: Record<string, string> | null } }, runId: string): Promise<void> {
+    const target = info.Config.Labels?.[labels.databaseRelay]?.match(/^(.+):(\d+)$/);
+    const port = Number((info.Config.Env ?? []).find((entry) => entry.startsWith('WORKSPACE_DATABASE_PORT='))?.split('=')[1]);
+    if (!target || !Number.isInteger(port)) return;
+    const opened = await deps.relay.portFor({ host: target[1]!, port: Number(target[2]) }, port).catch((error: unknown) => {
+      log.warn({ runId, err: error }, "could not relay an adopted run's database again");
+      return undefined;
+    });
+    if (opened !== undefined && opened !== port) log.warn({ runId, port, opened }, "an adopted run's database is relayed on another port than the one it was given");
   }
 
   async function start(row: RunRow): Promise<void> {
@@ -181,7 +193,13 @@ export function createRunExecutor(deps: {
         image: imageId,
         command: commandOf(row),
         env: environment,
-        labels: { [labels.instance]: settings.instance, [labels.workspace]: row.workspace_id, [labels.run]: row.id, 'hexa.workspace-slug': row.workspace_slug },
+        labels: {
+          [labels.instance]: settings.instance,
+          [labels.workspace]: row.workspace_id,
+          [labels.run]: row.id,
+          'hexa.workspace-slug': row.workspace_slug,
+          ...(endpoint.relayed ? { [labels.databaseRelay]: `${credentials.host}:${credentials.port}` } : {}),
+        },
         memoryMb: row.memory_mb,
         cpus: Number(row.cpus),
         pidsLimit: settings.pidsLimit,
@@ -376,6 +394,7 @@ export function createRunExecutor(deps: {
         await db.updateTable('runs').set({ claimed_by: workerId, container_id: container.id }).where('id', '=', run.id).execute();
         // The secrets to mask: the token is only known as a hash now, so the values are read back from the container's environment.
         const info = await engine.docker.getContainer(container.id).inspect();
+        await relayAgain(info, run.id);
         watch(run, container.id, maskedValues(info.Config.Env ?? [], run.masked_variables));
         result.adopted += 1;
       }
