@@ -56,7 +56,7 @@ describe("when one user's roles change at once in many workspaces, some being ar
     const roles = ['VIEWER', null, 'EDITOR', 'ADMIN', null, 'VIEWER'] as const;
     // Every workspace gets six versions of the user's role, delivered in a shuffled order and twice each (at-least-once).
     const events = workspaces.flatMap((workspace) =>
-      roles.flatMap((role, index) => Array.from({ length: 2 }, () => ({ workspaceId: workspace.id, workspaceSlug: workspace.slug, userId: user, role, version: index + 1 }))),
+      roles.flatMap((role, index) => Array.from({ length: 2 }, () => ({ workspaceId: workspace.id, slug: workspace.slug, userId: user, role, version: index + 1 }))),
     );
     events.sort(() => Math.random() - 0.5);
     const archived = workspaces.slice(0, 8);
@@ -91,7 +91,7 @@ describe("when one user's roles change at once in many workspaces, some being ar
     const user = randomUUID();
     const memberRoles = createMemberRolesService({ db });
     const workspace = await create('Flapping');
-    const events = Array.from({ length: 40 }, (_, index) => ({ workspaceId: workspace.id, workspaceSlug: workspace.slug, userId: user, role: index % 2 === 0 ? ('EDITOR' as const) : null, version: index + 1 }));
+    const events = Array.from({ length: 40 }, (_, index) => ({ workspaceId: workspace.id, slug: workspace.slug, userId: user, role: index % 2 === 0 ? ('EDITOR' as const) : null, version: index + 1 }));
     await Promise.all(events.reverse().map((event) => memberRoles.apply(event)));
     const { kept, fresh } = await counts(user);
     expect(kept).toEqual(fresh);
@@ -110,7 +110,7 @@ describe('when a role arrives while its workspace is being archived', () => {
       const row = await lockWorkspace(trx, workspace.slug);
       await updateWorkspace(trx, row!.id, { archivedAt: new Date() });
       // The archive has moved the roles it saw and not committed yet; the role arriving now must not miss it.
-      applying = memberRoles.apply({ workspaceId: workspace.id, workspaceSlug: workspace.slug, userId: user, role: 'EDITOR', version: 1 });
+      applying = memberRoles.apply({ workspaceId: workspace.id, slug: workspace.slug, userId: user, role: 'EDITOR', version: 1 });
       await new Promise((resolve) => setTimeout(resolve, 300));
     });
     await applying;
