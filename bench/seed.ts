@@ -35,7 +35,8 @@ async function signIn(platform: Platform, email: string, password: string): Prom
  * services themselves write it: the workspace and its configuration in the
  * workspaces schema, each membership both in membership's table (what the
  * gateway resolves access from) and in the workspaces service's replica of
- * roles (what lists read). Members are created through the API and given
+ * roles (what lists read; triggers keep the counts of both that a list's
+ * total is read from). Members are created through the API and given
  * VIEWER on every `size / count`-th workspace.
  */
 export async function seedOrganization(platform: Platform, options: { size: number; memberships: number[] }): Promise<Organization> {

@@ -132,6 +132,47 @@ describe('when an organization has tens of thousands of workspaces', () => {
     expect((await list(owner, '&query=bulk%2000099')).body).toMatchObject({ totalItems: 1, totalItemsCapped: false });
   });
 
+  it('answers the organization total from its count, capped at 10,000, without a search', async () => {
+    const { body } = await list(owner);
+    expect(body).toMatchObject({ page: 1, totalItems: 10_000, totalPages: 100, totalItemsCapped: true });
+    const [active] = await query<{ count: string }>(`select count(*) from "${stack.schemas.workspaces}".workspaces where archived_at is null`);
+    expect(Number(active!.count)).toBeGreaterThan(10_000);
+  });
+
+  it('follows nextCursor to the last page within the window, each page as the numbered one, and no further', async () => {
+    let body = (await list(owner, '&query=bulk&page=97')).body;
+    const numbered = await Promise.all([98, 99, 100].map(async (page) => (await list(owner, `&query=bulk&page=${page}`)).body));
+    for (const expected of numbered) {
+      const next = await list(owner, `&query=bulk&after=${body.nextCursor}`);
+      expect(next.status).toBe(200);
+      expect({ ...next.body, nextCursor: undefined }).toEqual({ ...expected, nextCursor: undefined });
+      body = next.body;
+    }
+    expect(body.page).toBe(100);
+    expect(body.nextCursor).toBeNull();
+  });
+
+  it("walks a member's whole list by cursor, in name order, ending with a null cursor", async () => {
+    const seen: string[] = [];
+    let body = (await list(member.token)).body;
+    for (;;) {
+      expect(body).toMatchObject({ totalItems: 300, totalPages: 3, page: seen.length / 100 + 1 });
+      seen.push(...names(body));
+      if (body.nextCursor === null) break;
+      body = (await list(member.token, `&after=${body.nextCursor}`)).body;
+    }
+    expect(seen).toHaveLength(300);
+    expect(seen).toEqual([...seen].sort());
+  });
+
+  it('refuses a cursor together with a page number, and text that is not a cursor', async () => {
+    const { body } = await list(member.token);
+    const both = await list(member.token, `&page=2&after=${body.nextCursor}`);
+    expect([both.status, both.body.code, both.body.detail]).toEqual([400, 'invalid_input', 'Ask for a page by number or by cursor, not both.']);
+    const forged = await list(member.token, '&after=bm90LWEtY3Vyc29y');
+    expect([forged.status, forged.body.code]).toEqual([400, 'invalid_input']);
+  });
+
   it("pages a member's few hundred workspaces exactly", async () => {
     const started = Date.now();
     const { body } = await list(member.token, '&page=3');

@@ -33,7 +33,7 @@ describe('when a user pages through workspaces', () => {
   });
 
   it('answers an empty page past the end, with the same totals', async () => {
-    expect(await list('query=paging&perPage=2&page=4')).toEqual({ status: 200, body: { items: [], page: 4, perPage: 2, totalItems: 5, totalPages: 3, totalItemsCapped: false } });
+    expect(await list('query=paging&perPage=2&page=4')).toEqual({ status: 200, body: { items: [], page: 4, perPage: 2, totalItems: 5, totalPages: 3, totalItemsCapped: false, nextCursor: null } });
   });
 
   it('matches the search text literally: % and _ are not wildcards', async () => {
@@ -53,7 +53,7 @@ describe('when a user pages through workspaces', () => {
 describe('when a user who belongs to no workspace lists workspaces', () => {
   it('answers an empty list, while an organization Admin sees them all', async () => {
     const member = await stack.createUser('nobody@example.org', 'MEMBER');
-    expect((await list('', member.token)).body).toEqual({ items: [], page: 1, perPage: 20, totalItems: 0, totalPages: 0, totalItemsCapped: false });
+    expect((await list('', member.token)).body).toEqual({ items: [], page: 1, perPage: 20, totalItems: 0, totalPages: 0, totalItemsCapped: false, nextCursor: null });
     const admin = await stack.createUser('ada@example.org', 'ADMIN');
     const all = await list('perPage=100', admin.token);
     expect(all.body.totalItems).toBe(7);

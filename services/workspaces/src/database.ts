@@ -60,6 +60,23 @@ export interface MemberRolesTable {
   active: boolean | null;
 }
 
+/**
+ * How many workspaces a user's list shows (their roles that are set, in
+ * active workspaces), kept by triggers on `member_roles` (migration
+ * `2026-11-30T1500`): a list's total without counting it. No row means 0.
+ */
+export interface UserListedCountsTable {
+  user_id: string;
+  listed: number;
+}
+
+/** The organization's active and archived workspaces, one row, kept by triggers on `workspaces`. */
+export interface OrganizationListedCountsTable {
+  singleton: boolean;
+  active: number;
+  archived: number;
+}
+
 /** A workspace's configuration properties, one document per workspace, versioned for If-Match. */
 export interface WorkspaceConfigurationsTable {
   workspace_id: string;
@@ -74,4 +91,6 @@ export interface WorkspacesDatabase extends OutboxDatabase, IdempotencyDatabase,
   workspace_configurations: WorkspaceConfigurationsTable;
   audit_events: AuditEventsTable;
   member_roles: MemberRolesTable;
+  user_listed_counts: UserListedCountsTable;
+  organization_listed_counts: OrganizationListedCountsTable;
 }

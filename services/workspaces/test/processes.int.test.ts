@@ -77,7 +77,7 @@ describe('the migrate script', () => {
     expect(runToEnd('src/migrate.ts')).toMatchObject({ status: 0, stdout: 'workspaces: 0 migration(s) applied\n' });
     // Everything it made belongs to the role the service logs in as, not to a superuser.
     const owners = await query<{ tablename: string; tableowner: string }>('select tablename, tableowner from pg_tables where schemaname = $1 order by tablename', [schema]);
-    expect(owners.map((row) => row.tablename)).toEqual(['audit_events', 'idempotency_keys', 'inbox', 'kysely_migration', 'kysely_migration_lock', 'member_roles', 'outbox', 'workspace_configurations', 'workspaces']);
+    expect(owners.map((row) => row.tablename)).toEqual(['audit_events', 'idempotency_keys', 'inbox', 'kysely_migration', 'kysely_migration_lock', 'member_roles', 'organization_listed_counts', 'outbox', 'user_listed_counts', 'workspace_configurations', 'workspaces']);
     expect(new Set(owners.map((row) => row.tableowner))).toEqual(new Set([testRole('workspaces')]));
   });
 });

@@ -14,7 +14,7 @@ export function workspacesHandlers(workspaces: WorkspacesService): WorkspaceHand
       return { status: 201, body: workspace, headers: { location: `/api/workspaces/${workspace.slug}` } };
     },
     listWorkspaces: async ({ caller, query }) => {
-      const options = { page: query.page ?? 1, perPage: query.perPage ?? 20, archived: query.archived ?? false, ...(query.query ? { query: query.query } : {}) };
+      const options = { page: query.page, after: query.after, perPage: query.perPage ?? 20, archived: query.archived ?? false, ...(query.query ? { query: query.query } : {}) };
       return { status: 200, body: await workspaces.list(requireUser(caller), options) };
     },
     getWorkspace: async ({ caller, params }) => ({ status: 200, body: await workspaces.get(requireUser(caller), params.slug) }),

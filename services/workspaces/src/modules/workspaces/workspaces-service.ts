@@ -2,11 +2,12 @@ import type { Kysely } from 'kysely';
 import { actsAsAdminEverywhere, permissionsOf, type Schemas, type WorkspaceRole } from '@hexa/contract';
 import { auditActor, enqueueJob, httpError, isUniqueViolation, publishEvent, recordAudit, type ServiceClient, type UserCaller } from '@hexa/kit';
 import type { WorkspacesDatabase } from '../../database.js';
-import { assertPageWithinCap, pageInfo } from '../../paging.js';
+import { assertPageWithinCap, maxCountedItems, pageInfo } from '../../paging.js';
 import { isCountryCode, toCountries } from '../countries/countries-fns.js';
 import { defaultDescription } from './default-description.js';
 import { homePageRendererVersion, renderHomePage } from './home-page-fns.js';
 import type { ImagePolicy } from './image-reference-fns.js';
+import { decodeListCursor, encodeListCursor, type ListCursor } from './list-cursor-fns.js';
 import { slugify, withRandomSuffix } from './slug-fns.js';
 import { findActiveWorkspace, insertWorkspace, lockWorkspace, pageWorkspaces, storeRendering, updateWorkspace, type RenderedPage, type WorkspaceChanges, type WorkspaceRow } from './workspaces-repository.js';
 
@@ -17,6 +18,14 @@ const creatorGrantTimeoutMs = 2000;
 
 /** Tries with a random suffix before giving up on a name whose slugs keep colliding. */
 const slugAttempts = 5;
+
+/** The position `after` names, or a 400: a page is asked for by number or by cursor, not both. */
+function readCursor(after: string, page: number | undefined): ListCursor {
+  if (page !== undefined) throw httpError('invalid_input', 'Ask for a page by number or by cursor, not both.', { errors: [{ field: 'querystring/after', message: 'not with page' }] });
+  const cursor = decodeListCursor(after);
+  if (!cursor) throw httpError('invalid_input', 'The cursor is not one this list answered.', { errors: [{ field: 'querystring/after', message: 'not a cursor of this list' }] });
+  return cursor;
+}
 
 function toSummary(row: WorkspaceRow, role: WorkspaceRole): Schemas['WorkspaceSummary'] {
   return {
@@ -151,15 +160,21 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
     /**
      * One page of the caller's workspaces from the replica of roles (every
      * workspace for organization Owners and Admins); archived ones for
-     * organization Owners and Admins only.
+     * organization Owners and Admins only. A page is asked for by number or
+     * by the cursor the page before it answered.
      */
-    async list(caller: UserCaller, options: { query?: string; page: number; perPage: number; archived: boolean }) {
+    async list(caller: UserCaller, options: { query?: string; page?: number; after?: string; perPage: number; archived: boolean }) {
       const everywhere = actsAsAdminEverywhere(caller.organizationRole);
       if (options.archived && !everywhere) throw httpError('forbidden', 'Only organization Owners and Admins see archived workspaces.');
-      assertPageWithinCap(options.page, options.perPage, 'workspaces');
-      const { rows, counted } = await pageWorkspaces(db, { userId: caller.userId, everywhere, ...options });
+      const cursor = options.after === undefined ? undefined : readCursor(options.after, options.page);
+      const page = cursor?.page ?? options.page ?? 1;
+      assertPageWithinCap(page, options.perPage, 'workspaces');
+      const { rows, counted, more } = await pageWorkspaces(db, { userId: caller.userId, everywhere, archived: options.archived, query: options.query, after: cursor, page, perPage: options.perPage });
+      const last = rows.at(-1);
+      // No cursor to a page past the counted window: it would be refused.
+      const nextCursor = more && last && page * options.perPage < maxCountedItems ? encodeListCursor({ searchName: last.search_name, slug: last.slug, page: page + 1 }) : null;
       // An organization Owner/Admin who is not a member acts as Admin.
-      return { items: rows.map((row) => toSummary(row, row.role ?? 'ADMIN')), ...pageInfo(counted, options.page, options.perPage) };
+      return { items: rows.map((row) => toSummary(row, row.role ?? 'ADMIN')), ...pageInfo(counted, page, options.perPage), nextCursor };
     },
 
     async get(caller: UserCaller, slug: string): Promise<Schemas['Workspace']> {
