@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, problem } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useDatabaseStore, type DatabaseTable, type PasswordRotation } from './database';
+import { useDatabaseStore, type DatabaseTable, type PasswordRotation } from '../../src/stores/database';
 
 const ready = { status: 'ready', host: '127.0.0.1', port: 5433, dbName: 'ws_1', tableCount: 1 };
 const cases: DatabaseTable = { name: 'cases', kind: 'table', rowCount: 3, rowCountExact: true, sizeBytes: 8192, columns: [{ name: 'district', type: 'text', nullable: false }] };

@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { deferred, fakeNetwork, installFakeApi, json, problem } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useMembersStore, type Invitation, type Member, type UserCandidate } from './members';
+import { useMembersStore, type Invitation, type Member, type UserCandidate } from '../../src/stores/members';
 
 const member = (userId: string, name: string, role: Member['role']): Member => ({ userId, name, email: `${name.toLowerCase()}@example.org`, role, since: '2026-11-01T00:00:00.000Z' });
 const invitation = (id: string, email: string, status: Invitation['status'] = 'PENDING'): Invitation => ({

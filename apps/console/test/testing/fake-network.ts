@@ -1,6 +1,6 @@
 import type { paths } from '@hexa/contract';
-import { createApi, type Api, type ApiOptions } from '../api/client';
-import { installApi } from '../api/install';
+import { createApi, type Api, type ApiOptions } from '../../src/api/client';
+import { installApi } from '../../src/api/install';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `METHOD /path` of an operation of the contract: a fake cannot answer an operation that does not exist. */
