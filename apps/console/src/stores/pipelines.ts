@@ -97,3 +97,40 @@ export const usePipelinesStore = defineStore('pipelines', () => {
 
   return { slug, items, loading, error, load, create, update, remove, launch };
 });
+
+/**
+ * Reads a command typed as a JSON array of strings (`["sh", "-c", "echo hi"]`),
+ * the form the API runs as given (no shell unless one is named).
+ *
+ * @example
+ * parseCommand('["python", "main.py"]') // { command: ['python', 'main.py'] }
+ */
+export function parseCommand(text: string): { command?: string[]; error?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { error: 'The command is a JSON array of strings, such as ["sh", "-c", "echo hello"].' };
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every((part) => typeof part === 'string' && part.length > 0)) {
+    return { error: 'The command is a JSON array of non-empty strings, such as ["sh", "-c", "echo hello"].' };
+  }
+  return { command: value as string[] };
+}
+
+/**
+ * A pipeline code from its name, as the person types it (they may change it): lower case, digits and dashes.
+ *
+ * @example
+ * codeFromName('Weekly Cases — Sénégal') // 'weekly-cases-senegal'
+ */
+export function codeFromName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+}
