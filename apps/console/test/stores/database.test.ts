@@ -73,6 +73,29 @@ describe('the database store', () => {
     });
   });
 
+  describe('when an Admin retries a failed database', () => {
+    it('shows it being prepared again, with one idempotency key', async () => {
+      const network = fakeNetwork({
+        'GET /workspaces/{slug}/database': () => json(200, { ...ready, status: 'failed', reason: 'The cluster refused the connection.', tableCount: null }),
+        'POST /workspaces/{slug}/database/retry': () => json(202, { ...ready, status: 'provisioning', tableCount: null }),
+      });
+      installFakeApi(network);
+      const store = useDatabaseStore();
+      await store.load('malaria');
+      expect(store.database?.reason).toBe('The cluster refused the connection.');
+      await store.retry('malaria', 'key-3');
+      expect([store.database?.status, store.retryError]).toEqual(['provisioning', null]);
+      expect(network.callsTo('POST /workspaces/{slug}/database/retry')[0]?.request.headers.get('idempotency-key')).toBe('key-3');
+    });
+
+    it('says why a retry was refused', async () => {
+      installFakeApi(fakeNetwork({ 'POST /workspaces/{slug}/database/retry': () => problem(409, 'conflict', { detail: 'Only a failed database can be retried.' }) }));
+      const store = useDatabaseStore();
+      await store.retry('malaria', 'key-4');
+      expect(store.retryError).toBe('Only a failed database can be retried.');
+    });
+  });
+
   describe('when a Viewer asks for credentials anyway', () => {
     it("shows the API's refusal and no credentials", async () => {
       installFakeApi(fakeNetwork({ 'GET /workspaces/{slug}/database/credentials': () => problem(403, 'forbidden') }));
