@@ -129,9 +129,7 @@ export const useRunsStore = defineStore('runs', () => {
       while (!signal.aborted && run.value && isLive(run.value.status)) {
         await sleep(pollMs, signal);
         if (signal.aborted) return;
-        const latest = await get(workspace, id).catch(() => null);
-        // The stream's `end` may have arrived meanwhile: never step back from an ended run.
-        if (latest && !signal.aborted && run.value && isLive(run.value.status)) run.value = latest;
+        await refresh(workspace, id, signal);
       }
     })();
     try {
@@ -147,6 +145,12 @@ export const useRunsStore = defineStore('runs', () => {
       }
       await poll;
     }
+  }
+
+  async function refresh(workspace: string, id: string, signal: AbortSignal): Promise<void> {
+    const latest = await get(workspace, id).catch(() => null);
+    // The stream's `end` may have arrived meanwhile: never step back from an ended run.
+    if (latest && !signal.aborted && run.value && isLive(run.value.status)) run.value = latest;
   }
 
   /** One connection to the log stream; true once the `end` event arrived. The service sends the output from its start each time. */
@@ -172,6 +176,8 @@ export const useRunsStore = defineStore('runs', () => {
           if (event.event === 'log') {
             text += JSON.parse(event.data) as string;
             logs.value = text;
+            // Output means the container started: show it running now rather than at the next status read.
+            if (run.value?.status === 'queued') void refresh(workspace, id, signal);
           } else if (event.event === 'end') {
             logs.value = text;
             run.value = JSON.parse(event.data) as Run;
