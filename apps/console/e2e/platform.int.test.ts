@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import pg from 'pg';
 import { eventually, testDatabaseUrl } from '@hexa/testing';
@@ -292,6 +293,95 @@ describe('the console against the running platform', () => {
       // attack in an inert document: a report, not a run (no handler reached the page).
       expect(owner.errors.filter((error) => !/status of (400|412)|Executing inline event handler violates/.test(error))).toEqual([]);
       await expect(page.evaluate(() => (window as { __hacked?: number }).__hacked)).resolves.toBeUndefined();
+      await owner.context.close();
+    },
+    flowTimeoutMs,
+  );
+
+  it(
+    'a pipeline run shows its logs live until it succeeds, and an uploaded file appears in the files list',
+    async () => {
+      // A workspace of its own, made through the API and followed until its database is ready (runs get its credentials).
+      const token = await platform.login();
+      const auth = { authorization: `Bearer ${token}` };
+      const created = await fetch(`${platform.url}/api/workspaces`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Pipelines Lab' }) });
+      expect(created.status).toBe(201);
+      await eventually(async () => {
+        const workspace = (await (await fetch(`${platform.url}/api/workspaces/pipelines-lab`, { headers: auth })).json()) as { status: string };
+        return workspace.status === 'ready' ? true : undefined;
+      }, 120_000, 1000);
+
+      const owner = await newPage();
+      const page = owner.page;
+      await page.goto('/w/pipelines-lab/pipelines');
+      await page.waitForURL(/\/login/);
+      await page.getByLabel('E-mail').fill(ownerLogin.email);
+      await page.getByLabel('Password').fill(ownerLogin.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/w\/pipelines-lab\/pipelines$/);
+      await page.getByText('No pipeline yet.').waitFor();
+
+      // Create a pipeline whose command prints a line, waits, and prints another.
+      await page.getByRole('button', { name: 'New pipeline' }).click();
+      const form = page.getByRole('region', { name: 'New pipeline' });
+      await form.getByLabel('Name', { exact: true }).fill('Hello Hexa');
+      await expect(form.getByLabel('Code', { exact: true }).inputValue()).resolves.toBe('hello-hexa');
+      await form.getByLabel('Command (JSON array)').fill('sh -c "echo hi"');
+      await form.getByRole('button', { name: 'Create pipeline' }).click();
+      await form.getByRole('alert').filter({ hasText: 'JSON array' }).waitFor();
+      await form.getByLabel('Command (JSON array)').fill('["sh", "-c", "echo hello from hexa; sleep 4; echo done"]');
+      await form.getByRole('button', { name: 'Create pipeline' }).click();
+      await page.getByRole('status').filter({ hasText: 'Pipeline Hello Hexa created.' }).waitFor();
+      const card = page.getByRole('article', { name: /Hello Hexa/ });
+      await card.getByText('["sh","-c","echo hello from hexa; sleep 4; echo done"]').waitFor();
+      await screenshot(page, 'pipelines');
+
+      // Launch it with parameters: the run page follows the output as it is written.
+      await card.getByRole('button', { name: 'Launch Hello Hexa' }).click();
+      await card.getByLabel('Parameters (JSON object, optional)').fill('{"weeks": 4}');
+      await card.getByRole('button', { name: 'Launch run' }).click();
+      await page.waitForURL(/\/w\/pipelines-lab\/runs\/[0-9a-f-]{36}$/);
+      const output = page.getByRole('log', { name: 'Output' });
+      await output.filter({ hasText: 'hello from hexa' }).waitFor({ timeout: 120_000 });
+      // Live: the first line is on the page while the command still sleeps before its last line.
+      await expect(output.textContent()).resolves.not.toContain('done');
+      await page.getByTestId('run-status').filter({ hasText: 'Running' }).waitFor();
+      await page.getByRole('button', { name: 'Cancel run' }).waitFor();
+      await output.filter({ hasText: /hello from hexa\s+done/ }).waitFor({ timeout: 60_000 });
+      await page.getByTestId('run-status').filter({ hasText: 'Succeeded' }).waitFor();
+      await expect(page.getByTestId('run-exit-code').textContent()).resolves.toBe('0');
+      await expect(page.getByTestId('run-duration').textContent()).resolves.toMatch(/^\d+ s$/);
+      await page.getByText('{"weeks":4}').waitFor();
+      await expect(page.getByRole('button', { name: 'Cancel run' }).count()).resolves.toBe(0);
+      await screenshot(page, 'run');
+
+      // The runs list shows it, and filters by status.
+      await page.getByRole('link', { name: '← All runs' }).click();
+      await page.getByRole('row', { name: /hello-hexa Succeeded/ }).waitFor();
+      await page.getByLabel('Status').selectOption('failed');
+      await page.getByText('No run matches this filter.').waitFor();
+
+      // Files: upload one into a new folder, see it listed, download it back.
+      await nav(page, 'Pipelines Lab').getByRole('link', { name: 'Files' }).click();
+      await page.getByText('No file yet.').waitFor();
+      await page.getByLabel('New folder').fill('reports');
+      await page.getByRole('button', { name: 'Create folder' }).click();
+      await page.getByRole('button', { name: 'Open folder reports' }).click();
+      await page.waitForURL(/\/files\?folder=reports$/);
+      await page.getByText('This folder is empty.').waitFor();
+      await page.getByLabel('Upload a file').setInputFiles({ name: 'cases à Dakar.csv', mimeType: 'text/csv', buffer: Buffer.from('district,cases\nDakar,12\n') });
+      await page.getByRole('status').filter({ hasText: 'cases à Dakar.csv uploaded.' }).waitFor();
+      await page.getByRole('rowheader', { name: 'cases à Dakar.csv' }).waitFor();
+      await expect(page.getByRole('row', { name: /cases à Dakar\.csv/ }).getByText('24 bytes').count()).resolves.toBe(1);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download cases à Dakar.csv' }).click()]);
+      expect(download.suggestedFilename()).toBe('cases à Dakar.csv');
+      await expect(readFile(await download.path(), 'utf8')).resolves.toBe('district,cases\nDakar,12\n');
+      await screenshot(page, 'files');
+      // The breadcrumb leads back to the root, where the folder is listed.
+      await page.getByRole('navigation', { name: 'Folder path' }).getByRole('button', { name: 'Workspace files' }).click();
+      await page.getByRole('button', { name: 'Open folder reports' }).waitFor();
+
+      expect(owner.errors.filter((error) => !/status of 401/.test(error))).toEqual([]);
       await owner.context.close();
     },
     flowTimeoutMs,

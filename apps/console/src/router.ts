@@ -13,7 +13,7 @@ declare module 'vue-router' {
 
 /**
  * The console's pages. Workspace pages live under `/w/:slug`; each later
- * page (members, database, audit, pipelines) is one more child route and one
+ * page (members, database, pipelines, files…) is one more child route and one
  * more entry of the workspace navigation (components/WorkspaceNav.vue).
  */
 export function createConsoleRouter(): Router {
@@ -30,6 +30,10 @@ export function createConsoleRouter(): Router {
           { path: '', name: 'workspace-home', component: () => import('./views/WorkspaceHomeView.vue'), meta: { title: 'Home' } },
           { path: 'members', name: 'workspace-members', component: () => import('./views/WorkspaceMembersView.vue'), meta: { title: 'Members' } },
           { path: 'database', name: 'workspace-database', component: () => import('./views/WorkspaceDatabaseView.vue'), meta: { title: 'Database' } },
+          { path: 'pipelines', name: 'workspace-pipelines', component: () => import('./views/WorkspacePipelinesView.vue'), meta: { title: 'Pipelines' } },
+          { path: 'runs', name: 'workspace-runs', component: () => import('./views/WorkspaceRunsView.vue'), meta: { title: 'Runs' } },
+          { path: 'runs/:id', name: 'workspace-run', component: () => import('./views/WorkspaceRunView.vue'), meta: { title: 'Run' } },
+          { path: 'files', name: 'workspace-files', component: () => import('./views/WorkspaceFilesView.vue'), meta: { title: 'Files' } },
           { path: 'settings', name: 'workspace-settings', component: () => import('./views/WorkspaceSettingsView.vue'), meta: { title: 'Settings' } },
           { path: 'audit', name: 'workspace-audit', component: () => import('./views/WorkspaceAuditView.vue'), meta: { title: 'Audit trail' } },
         ],

@@ -161,6 +161,26 @@ export const useDatabaseStore = defineStore('database', () => {
     });
   }
 
+  const retryError = ref<string | null>(null);
+  /**
+   * Provisions a database whose provisioning failed once more (Admins): every
+   * step is idempotent on the service's side, so what the failed attempt made
+   * is kept and completed. The answer shows `provisioning`; the page follows
+   * the workspace's status from there.
+   */
+  async function retry(workspace: string, idempotencyKey = newIdempotencyKey()): Promise<void> {
+    retryError.value = null;
+    try {
+      const { data, error: problem } = await useApi().client.POST('/workspaces/{slug}/database/retry', {
+        params: { path: { slug: workspace }, header: { 'Idempotency-Key': idempotencyKey } },
+      });
+      if (!data) throw new ApiError(problem);
+      database.value = data;
+    } catch (caught) {
+      retryError.value = messageOf(caught);
+    }
+  }
+
   /** Stops following a rotation (the page closed); the rotation itself goes on. */
   function stop(): void {
     stopPolling?.();
@@ -188,6 +208,8 @@ export const useDatabaseStore = defineStore('database', () => {
     revealCredentials,
     hideCredentials,
     rotatePassword,
+    retryError,
+    retry,
     stop,
   };
 });

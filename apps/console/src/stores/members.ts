@@ -15,6 +15,9 @@ export const membersPageSize = 100;
 /** Invitations shown per section (Pending, Declined). */
 export const invitationsPageSize = 100;
 
+/** The two invitation sections an Admin sees. */
+export type InvitationSection = 'PENDING' | 'DECLINED';
+
 /** Who the invitation goes to: someone found by name (an account), or an e-mail address. */
 export type Invitee = { userId: string } | { email: string };
 
@@ -35,6 +38,10 @@ export const useMembersStore = defineStore('members', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
   const candidates = ref<UserCandidate[]>([]);
+  const invitationPages = ref<Record<InvitationSection, { page: number; totalPages: number; totalItems: number }>>({
+    PENDING: { page: 1, totalPages: 1, totalItems: 0 },
+    DECLINED: { page: 1, totalPages: 1, totalItems: 0 },
+  });
   let searchSeq = 0;
 
   async function load(workspace: string, wanted = 1): Promise<void> {
@@ -60,17 +67,25 @@ export const useMembersStore = defineStore('members', () => {
     }
   }
 
-  /** The Pending and Declined sections (Admins only: the API answers 403 to anyone else). */
-  async function loadInvitations(workspace: string): Promise<void> {
-    const list = async (status: 'PENDING' | 'DECLINED') => {
+  /**
+   * The Pending and Declined sections (Admins only: the API answers 403 to
+   * anyone else), each paged on its own: `section` reloads one of them at
+   * `wanted`, without it both start at their first page.
+   */
+  async function loadInvitations(workspace: string, section?: InvitationSection, wanted = 1): Promise<void> {
+    const list = async (status: InvitationSection) => {
       const { data, error: problem } = await useApi().client.GET('/workspaces/{slug}/invitations', {
-        params: { path: { slug: workspace }, query: { status, perPage: invitationsPageSize } },
+        params: { path: { slug: workspace }, query: { status, page: status === section ? wanted : 1, perPage: invitationsPageSize } },
       });
       if (!data) throw new ApiError(problem);
-      return data.items;
+      const paging = invitationPages.value[status];
+      paging.page = data.page;
+      paging.totalPages = Math.max(1, data.totalPages);
+      paging.totalItems = data.totalItems;
+      (status === 'PENDING' ? pending : declined).value = data.items;
     };
     try {
-      [pending.value, declined.value] = await Promise.all([list('PENDING'), list('DECLINED')]);
+      await Promise.all((section ? [section] : (['PENDING', 'DECLINED'] as const)).map(list));
     } catch (caught) {
       error.value = caught instanceof ApiError ? caught.message : new ApiError(caught).message;
     }
@@ -137,5 +152,5 @@ export const useMembersStore = defineStore('members', () => {
     declined.value = declined.value.filter((invitation) => invitation.id !== id);
   }
 
-  return { slug, members, totalMembers, page, totalPages, pending, declined, loading, error, candidates, load, loadInvitations, searchCandidates, invite, changeRole, remove, leave, resend, revoke };
+  return { slug, members, totalMembers, page, totalPages, pending, declined, invitationPages, loading, error, candidates, load, loadInvitations, searchCandidates, invite, changeRole, remove, leave, resend, revoke };
 });

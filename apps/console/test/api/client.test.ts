@@ -1,5 +1,5 @@
 import { baseUrl, deferred, fakeNetwork, json, problem, session } from '../testing/fake-network';
-import { createApi } from './client';
+import { createApi } from '../../src/api/client';
 
 const workspacesPage = { items: [], page: 1, perPage: 20, totalItems: 0, totalPages: 0 };
 

@@ -1,8 +1,8 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, MemoryStorage, problem, session } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useAuthStore } from './auth';
-import { useInvitationsStore, type ReceivedInvitation } from './invitations';
+import { useAuthStore } from '../../src/stores/auth';
+import { useInvitationsStore, type ReceivedInvitation } from '../../src/stores/invitations';
 
 const token = 'a'.repeat(43);
 const received: ReceivedInvitation = {

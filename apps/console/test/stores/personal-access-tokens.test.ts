@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, problem, session } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { usePersonalAccessTokensStore, type PersonalAccessToken } from './personal-access-tokens';
+import { usePersonalAccessTokensStore, type PersonalAccessToken } from '../../src/stores/personal-access-tokens';
 
 const listed: PersonalAccessToken = {
   id: '00000000-0000-4000-8000-0000000000b1',

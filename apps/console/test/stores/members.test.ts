@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { deferred, fakeNetwork, installFakeApi, json, problem } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useMembersStore, type Invitation, type Member, type UserCandidate } from './members';
+import { useMembersStore, type Invitation, type Member, type UserCandidate } from '../../src/stores/members';
 
 const member = (userId: string, name: string, role: Member['role']): Member => ({ userId, name, email: `${name.toLowerCase()}@example.org`, role, since: '2026-11-01T00:00:00.000Z' });
 const invitation = (id: string, email: string, status: Invitation['status'] = 'PENDING'): Invitation => ({
@@ -38,6 +38,30 @@ describe('the members store', () => {
       expect(store.pending.map((item) => item.email)).toEqual(['new@example.org']);
       expect(store.declined.map((item) => item.email)).toEqual(['no@example.org']);
       expect(network.callsTo('GET /workspaces/{slug}/invitations').map((call) => call.query.get('status')).sort()).toEqual(['DECLINED', 'PENDING']);
+    });
+  });
+
+  describe('when a workspace has more than 100 pending invitations', () => {
+    it('pages through one section without moving the other', async () => {
+      const network = fakeNetwork({
+        'GET /workspaces/{slug}/invitations': ({ query }) => {
+          const wanted = Number(query.get('page'));
+          const status = query.get('status') as Invitation['status'];
+          const totalItems = status === 'PENDING' ? 130 : 1;
+          const items = [invitation(`00000000-0000-4000-8000-${String(wanted).padStart(12, '0')}`, `${status.toLowerCase()}-${wanted}@example.org`, status)];
+          return json(200, { items, page: wanted, perPage: 100, totalItems, totalPages: Math.ceil(totalItems / 100) });
+        },
+      });
+      installFakeApi(network);
+      const store = useMembersStore();
+      await store.loadInvitations('malaria');
+      expect([store.invitationPages.PENDING, store.invitationPages.DECLINED]).toEqual([
+        { page: 1, totalPages: 2, totalItems: 130 },
+        { page: 1, totalPages: 1, totalItems: 1 },
+      ]);
+      await store.loadInvitations('malaria', 'PENDING', 2);
+      expect([store.pending.map((item) => item.email), store.declined.map((item) => item.email), store.invitationPages.PENDING.page]).toEqual([['pending-2@example.org'], ['declined-1@example.org'], 2]);
+      expect(network.calls.slice(2).map((call) => [call.query.get('status'), call.query.get('page')])).toEqual([['PENDING', '2']]);
     });
   });
 

@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, problem } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { differences, parseValue, useConfigurationStore } from './configuration';
+import { differences, parseValue, useConfigurationStore } from '../../src/stores/configuration';
 
 const configuration = (properties: Record<string, unknown>, etag: string) => json(200, { properties }, { etag });
 

@@ -1,8 +1,8 @@
 import { setActivePinia } from 'pinia';
 import { deferred, fakeNetwork, installFakeApi, json, MemoryStorage, problem, session, type Handler } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useAuthStore } from './auth';
-import { lastWorkspaceKey, useWorkspacesStore, type Workspace, type WorkspaceSummary } from './workspaces';
+import { useAuthStore } from '../../src/stores/auth';
+import { lastWorkspaceKey, useWorkspacesStore, type Workspace, type WorkspaceSummary } from '../../src/stores/workspaces';
 
 const userId = '00000000-0000-4000-8000-000000000001';
 

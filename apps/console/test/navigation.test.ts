@@ -1,4 +1,4 @@
-import { isExternalLink, safeNext } from './navigation';
+import { isExternalLink, safeNext } from '../src/navigation';
 
 describe('where sign-in leads', () => {
   describe('when next is a path of the console', () => {

@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, problem, session } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useAuthStore } from './auth';
+import { useAuthStore } from '../../src/stores/auth';
 
 describe('the auth store', () => {
   beforeEach(() => setActivePinia(testingPinia()));

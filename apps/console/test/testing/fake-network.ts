@@ -1,6 +1,6 @@
 import type { paths } from '@hexa/contract';
-import { createApi, type Api, type ApiOptions } from '../api/client';
-import { installApi } from '../api/install';
+import { createApi, type Api, type ApiOptions } from '../../src/api/client';
+import { installApi } from '../../src/api/install';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `METHOD /path` of an operation of the contract: a fake cannot answer an operation that does not exist. */
@@ -17,6 +17,9 @@ export interface FakeCall {
 export type Handler = (call: FakeCall) => Response | Promise<Response>;
 
 export const baseUrl = 'http://hexa.test/api';
+
+/** Path parameters that span several segments (the contract's `x-wildcard`: a file's path keeps its `/`). */
+const wildcardParameters = new Set(['path']);
 
 export function json(status: number, body?: unknown, headers: Record<string, string> = {}): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -36,7 +39,7 @@ export function fakeNetwork(routes: Partial<Record<Route, Handler>>) {
   const compiled = Object.entries(routes).map(([route, handler]) => {
     const [method, template] = route.split(' ') as [Method, string];
     const names: string[] = [];
-    const pattern = new RegExp(`^/api${template.replace(/\{(\w+)\}/g, (_match, name: string) => (names.push(name), '([^/]+)'))}$`);
+    const pattern = new RegExp(`^/api${template.replace(/\{(\w+)\}/g, (_match, name: string) => (names.push(name), wildcardParameters.has(name) ? '(.+)' : '([^/]+)'))}$`);
     return { route: route as Route, method, pattern, names, handler: handler as Handler };
   });
   async function fetch(request: Request): Promise<Response> {
@@ -45,7 +48,8 @@ export function fakeNetwork(routes: Partial<Record<Route, Handler>>) {
       const match = entry.method === request.method ? entry.pattern.exec(url.pathname) : null;
       if (!match) continue;
       const params = Object.fromEntries(entry.names.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]));
-      const text = await request.clone().text();
+      // JSON bodies are read for the test; others (an upload's bytes) stay in `request`.
+      const text = /json/.test(request.headers.get('content-type') ?? '') ? await request.clone().text() : '';
       const call: FakeCall = { route: entry.route, request, params, query: url.searchParams, body: text ? JSON.parse(text) : undefined };
       calls.push(call);
       return entry.handler(call);

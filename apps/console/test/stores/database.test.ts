@@ -1,7 +1,7 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, problem } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { useDatabaseStore, type DatabaseTable, type PasswordRotation } from './database';
+import { useDatabaseStore, type DatabaseTable, type PasswordRotation } from '../../src/stores/database';
 
 const ready = { status: 'ready', host: '127.0.0.1', port: 5433, dbName: 'ws_1', tableCount: 1 };
 const cases: DatabaseTable = { name: 'cases', kind: 'table', rowCount: 3, rowCountExact: true, sizeBytes: 8192, columns: [{ name: 'district', type: 'text', nullable: false }] };
@@ -70,6 +70,29 @@ describe('the database store', () => {
       await store.rotatePassword('malaria', 'key-2', 5);
       expect(store.rotationError).toBe('A password rotation is already under way.');
       expect(store.rotation).toBeNull();
+    });
+  });
+
+  describe('when an Admin retries a failed database', () => {
+    it('shows it being prepared again, with one idempotency key', async () => {
+      const network = fakeNetwork({
+        'GET /workspaces/{slug}/database': () => json(200, { ...ready, status: 'failed', reason: 'The cluster refused the connection.', tableCount: null }),
+        'POST /workspaces/{slug}/database/retry': () => json(202, { ...ready, status: 'provisioning', tableCount: null }),
+      });
+      installFakeApi(network);
+      const store = useDatabaseStore();
+      await store.load('malaria');
+      expect(store.database?.reason).toBe('The cluster refused the connection.');
+      await store.retry('malaria', 'key-3');
+      expect([store.database?.status, store.retryError]).toEqual(['provisioning', null]);
+      expect(network.callsTo('POST /workspaces/{slug}/database/retry')[0]?.request.headers.get('idempotency-key')).toBe('key-3');
+    });
+
+    it('says why a retry was refused', async () => {
+      installFakeApi(fakeNetwork({ 'POST /workspaces/{slug}/database/retry': () => problem(409, 'conflict', { detail: 'Only a failed database can be retried.' }) }));
+      const store = useDatabaseStore();
+      await store.retry('malaria', 'key-4');
+      expect(store.retryError).toBe('Only a failed database can be retried.');
     });
   });
 

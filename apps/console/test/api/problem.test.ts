@@ -1,4 +1,4 @@
-import { problemMessage } from './problem';
+import { problemMessage } from '../../src/api/problem';
 
 const problem = (code: string, extra: Record<string, unknown> = {}) => ({ type: 'about:blank', title: 'Title from the API', status: 400, code, ...extra });
 
