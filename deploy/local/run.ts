@@ -239,10 +239,12 @@ const nameWidth = Math.max(...processes.map((entry) => entry.name.length));
  * How the compiled bundles run (docs/operations.md): stack traces that name
  * the TypeScript sources, and a young generation of V8's heap kept small
  * (semi-spaces of 2 MB instead of 16), so that what a burst of requests
- * allocated is not held afterwards: measured in docs/benchmarks.md (memory
- * after the load) and docs/decisions/0015-performance.md.
+ * allocated is not held afterwards, and `gc` exposed so that a server
+ * collects what a load left once it is idle (`collectGarbageWhenIdle` in the
+ * kit): measured in docs/benchmarks.md (memory after the load) and
+ * docs/decisions/0015-performance.md.
  */
-const bundleNodeFlags = ['--enable-source-maps', '--max-semi-space-size=2'];
+const bundleNodeFlags = ['--enable-source-maps', '--max-semi-space-size=2', '--expose-gc'];
 
 /** Extra Node.js flags for every process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (NODE_OPTIONS refuses some). */
 const nodeArgs = (process.env.HEXA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
