@@ -74,7 +74,12 @@ export async function writeHeapSnapshots(platform: Platform, dir: string): Promi
   for (const [file, pid] of platform.processes()) {
     if (!file.endsWith('/server.mjs')) continue;
     const before = written();
-    process.kill(pid, 'SIGUSR2');
+    try {
+      process.kill(pid, 'SIGUSR2');
+    } catch {
+      process.stderr.write(`[bench] heap snapshot of ${file}: the process is gone\n`);
+      continue;
+    }
     const deadline = Date.now() + snapshotTimeoutMs;
     // Node names the file `Heap.<date>.<time>.<pid>.<thread>.<seq>.heapsnapshot` and writes it in place: wait for a new one whose size is stable.
     let done = false;
