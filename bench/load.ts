@@ -11,7 +11,7 @@ export interface Figure {
   errors: number;
   /** Answers outside 2xx. */
   non2xx: number;
-  /** Answers outside 2xx by status and problem code (`503 service_unavailable`), when the requests were given. */
+  /** Answers outside 2xx by status, problem code and detail (`503 service_unavailable "…"`), when the requests were given. */
   failures?: Map<string, number>;
 }
 
@@ -31,13 +31,15 @@ export function load(subject: string, options: Options): Promise<Figure> {
   const failures = new Map<string, number>();
   const tally = (status: number, body: string) => {
     if (status >= 200 && status < 300) return;
-    let code = '';
+    let problem = '';
     try {
-      code = String((JSON.parse(body) as { code?: unknown }).code ?? '');
+      // The detail tells apart causes that share a code (a 503 from a service's pool, or from the gateway).
+      const { code, detail } = JSON.parse(body) as { code?: unknown; detail?: unknown };
+      problem = [code, typeof detail === 'string' ? `"${detail}"` : undefined].filter(Boolean).join(' ');
     } catch {
       // not problem+json
     }
-    const key = `${status}${code ? ` ${code}` : ''}`;
+    const key = `${status}${problem ? ` ${problem}` : ''}`;
     failures.set(key, (failures.get(key) ?? 0) + 1);
   };
   // Answers outside 2xx are read for their problem code (autocannon then buffers every body: a little more work for the client).
