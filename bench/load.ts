@@ -11,6 +11,8 @@ export interface Figure {
   errors: number;
   /** Answers outside 2xx. */
   non2xx: number;
+  /** Answers outside 2xx by status, problem code and detail (`503 service_unavailable "…"`), when the requests were given. */
+  failures?: Map<string, number>;
 }
 
 export function percentile(sorted: Float64Array, fraction: number): number {
@@ -26,8 +28,24 @@ export const round = (value: number) => Math.round(value * 100) / 100;
  */
 export function load(subject: string, options: Options): Promise<Figure> {
   const times: number[] = [];
+  const failures = new Map<string, number>();
+  const tally = (status: number, body: string) => {
+    if (status >= 200 && status < 300) return;
+    let problem = '';
+    try {
+      // The detail tells apart causes that share a code (a 503 from a service's pool, or from the gateway).
+      const { code, detail } = JSON.parse(body) as { code?: unknown; detail?: unknown };
+      problem = [code, typeof detail === 'string' ? `"${detail}"` : undefined].filter(Boolean).join(' ');
+    } catch {
+      // not problem+json
+    }
+    const key = `${status}${problem ? ` ${problem}` : ''}`;
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+  };
+  // Answers outside 2xx are read for their problem code (autocannon then buffers every body: a little more work for the client).
+  const requests = options.requests?.map((request) => ({ ...request, onResponse: (status: number, body: string) => tally(status, body) }));
   return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (error: Error | null, result: Result) => {
+    const instance = autocannon({ ...options, ...(requests ? { requests } : {}) }, (error: Error | null, result: Result) => {
       if (error) return reject(error);
       const sorted = Float64Array.from(times).sort();
       resolve({
@@ -38,6 +56,7 @@ export function load(subject: string, options: Options): Promise<Figure> {
         p99: round(percentile(sorted, 0.99)),
         errors: result.errors + result.timeouts,
         non2xx: result.non2xx,
+        ...(requests ? { failures } : {}),
       });
     });
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));

@@ -3,12 +3,14 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load,files,runs] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--node-args FLAGS]
+ *   pnpm bench [-- --only gateway,listing,load,files,runs] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--heap-snapshots DIR] [--node-args FLAGS]
  *
  * `listing` and `load` run against an organization of 50,000 workspaces
  * seeded first; `load` ends with every process's memory after it idled.
  * `--profile DIR` runs every process with `--cpu-prof` and leaves a
  * `.cpuprofile` per process in DIR (open it in Chrome's DevTools);
+ * `--heap-snapshots DIR` writes a `.heapsnapshot` of every server into DIR
+ * once the memory after the load is measured (what the heap still holds);
  * `--node-args` gives every process other Node.js flags (to try V8 settings).
  */
 import { cpus, totalmem } from 'node:os';
@@ -23,7 +25,7 @@ import { runLatency } from './scenarios/runs.js';
 import { gatewayOverhead } from './scenarios/gateway.js';
 import { listing } from './scenarios/listing.js';
 import { sustainedLoad } from './scenarios/load.js';
-import { memoryAfterLoad, residentMemory } from './scenarios/memory.js';
+import { memoryAfterLoad, residentMemory, writeHeapSnapshots } from './scenarios/memory.js';
 import { seedOrganization, type Organization } from './seed.js';
 
 const { values } = parseArgs({
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     'load-duration': { type: 'string', default: '60' },
     port: { type: 'string', default: '27080' },
     profile: { type: 'string' },
+    'heap-snapshots': { type: 'string' },
     'node-args': { type: 'string' },
   },
 });
@@ -71,7 +74,13 @@ const platform = await startPlatform({
   env: {
     // Tokens signed in at seeding last the whole bench.
     ACCESS_TOKEN_TTL_SECONDS: '3600',
-    HEXA_NODE_ARGS: [values['node-args'] ?? '', values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` : ''].join(' ').trim(),
+    HEXA_NODE_ARGS: [
+      values['node-args'] ?? '',
+      values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` : '',
+      values['heap-snapshots'] ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${resolve(values['heap-snapshots'])}` : '',
+    ]
+      .join(' ')
+      .trim(),
   },
 });
 const sections: Section[] = [];
@@ -106,6 +115,10 @@ try {
       sections.push(await sustainedLoad(platform, settings, organization));
       step('memory');
       sections.push(await memoryAfterLoad(platform, before, 30));
+      if (values['heap-snapshots']) {
+        step('heap snapshots');
+        await writeHeapSnapshots(platform, resolve(values['heap-snapshots']));
+      }
     }
   }
 } finally {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Platform } from '../../deploy/local/test/platform.js';
 import type { Section } from '../report.js';
 
@@ -59,4 +59,39 @@ export async function memoryAfterLoad(platform: Platform, before: Map<string, nu
     },
     ratios: [],
   };
+}
+
+/** How long a server may take to write its heap snapshot (a few hundred MB of heap take seconds). */
+const snapshotTimeoutMs = 120_000;
+
+/**
+ * Asks every server (run with `--heapsnapshot-signal=SIGUSR2
+ * --diagnostic-dir=<dir>`) for a heap snapshot, one at a time (each briefly
+ * doubles its process's memory), and waits until each is written.
+ */
+export async function writeHeapSnapshots(platform: Platform, dir: string): Promise<void> {
+  const written = () => new Set(readdirSync(dir).filter((name) => name.endsWith('.heapsnapshot')));
+  for (const [file, pid] of platform.processes()) {
+    if (!file.endsWith('/server.mjs')) continue;
+    const before = written();
+    try {
+      process.kill(pid, 'SIGUSR2');
+    } catch {
+      process.stderr.write(`[bench] heap snapshot of ${file}: the process is gone\n`);
+      continue;
+    }
+    const deadline = Date.now() + snapshotTimeoutMs;
+    // Node names the file `Heap.<date>.<time>.<pid>.<thread>.<seq>.heapsnapshot` and writes it in place: wait for a new one whose size is stable.
+    let done = false;
+    let lastSize = -1;
+    while (!done && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const fresh = [...written()].find((name) => !before.has(name) && name.includes(`.${pid}.`));
+      if (!fresh) continue;
+      const size = statSync(`${dir}/${fresh}`).size;
+      done = size > 0 && size === lastSize;
+      lastSize = size;
+    }
+    process.stderr.write(`[bench] heap snapshot of ${file} (pid ${pid}): ${done ? 'written' : 'not written in time'}\n`);
+  }
 }

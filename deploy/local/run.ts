@@ -239,10 +239,20 @@ const nameWidth = Math.max(...processes.map((entry) => entry.name.length));
  * How the compiled bundles run (docs/operations.md): stack traces that name
  * the TypeScript sources, and a young generation of V8's heap kept small
  * (semi-spaces of 2 MB instead of 16), so that what a burst of requests
- * allocated is not held afterwards: measured in docs/benchmarks.md (memory
- * after the load) and docs/decisions/0015-performance.md.
+ * allocated is not held afterwards, and `gc` exposed so that a server
+ * collects what a load left once it is idle (`collectGarbageWhenIdle` in the
+ * kit): measured in docs/benchmarks.md (memory after the load) and
+ * docs/decisions/0015-performance.md.
  */
-const bundleNodeFlags = ['--enable-source-maps', '--max-semi-space-size=2'];
+const bundleNodeFlags = ['--enable-source-maps', '--max-semi-space-size=2', '--expose-gc'];
+
+/**
+ * glibc gives each thread that allocates (libuv's pool, V8's compiler and
+ * collector threads) an arena of its own, up to eight per core, and keeps
+ * what was freed in each: two arenas bound what a load leaves outside the V8
+ * heap (docs/decisions/0015-performance.md).
+ */
+const bundleEnv = { MALLOC_ARENA_MAX: '2' };
 
 /** Extra Node.js flags for every process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (NODE_OPTIONS refuses some). */
 const nodeArgs = (process.env.HEXA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -259,7 +269,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sign
 function launch(file: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; cwd?: string }): ChildProcess {
   // TypeScript (one-off steps) through the tsx loader; the compiled bundles of the long-running processes as they are.
   const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : bundleNodeFlags;
-  return spawn(process.execPath, [...nodeArgs, ...loader, file], { cwd: options.cwd ?? root, env: options.env, stdio: options.stdio, detached: true });
+  const env = file.endsWith('.ts') ? options.env : { ...options.env, ...bundleEnv };
+  return spawn(process.execPath, [...nodeArgs, ...loader, file], { cwd: options.cwd ?? root, env, stdio: options.stdio, detached: true });
 }
 
 /**

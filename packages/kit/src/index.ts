@@ -4,6 +4,7 @@ export * from './db.js';
 export * from './db-roles.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './idle-gc.js';
 export * from './idempotency.js';
 export * from './inbox.js';
 export * from './internal-token.js';

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from './config.js';
+import { collectGarbageWhenIdle } from './idle-gc.js';
 
 /** The exit status of a process whose configuration is wrong (sysexits' EX_CONFIG). */
 export const configErrorExitCode = 78;
@@ -27,9 +28,12 @@ const gracePeriodMs = 10_000;
 
 /**
  * Listens and closes gracefully on SIGINT/SIGTERM: stops accepting, lets
- * requests finish, then runs the app's onClose hooks (pools, queues).
+ * requests finish, then runs the app's onClose hooks (pools, queues). Once a
+ * load is over, the garbage it left is collected (`collectGarbageWhenIdle`).
  */
 export async function serve(app: FastifyInstance, options: { host: string; port: number }): Promise<void> {
+  const collector = collectGarbageWhenIdle({ collected: () => app.log.debug('garbage collected after a load') });
+  app.addHook('onClose', async () => collector.stop());
   closeWithGrace({ delay: gracePeriodMs }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'closing after an error');
     else app.log.info({ signal }, 'closing');
