@@ -118,7 +118,8 @@ export const useFilesStore = defineStore('files', () => {
   async function move(workspace: string, from: string, to: string): Promise<FileEntry> {
     const { data, error: problem } = await useApi().client.POST('/workspaces/{slug}/files/move', {
       params: { path: { slug: workspace } },
-      body: { from, to },
+      // Never overwrite: the page shows `file_exists` in words and the person picks another name.
+      body: { from, to, overwrite: false },
     });
     if (!data) throw new ApiError(problem);
     await load(workspace, prefix.value, listing.value?.page ?? 1);

@@ -109,7 +109,7 @@ describe('the files store', () => {
       const store = useFilesStore();
       await store.load('malaria', 'reports');
       const moved = await store.move('malaria', 'reports/cases.csv', 'reports/2026/cases à Bobo.csv');
-      expect(network.callsTo('POST /workspaces/{slug}/files/move')[0]?.body).toEqual({ from: 'reports/cases.csv', to: 'reports/2026/cases à Bobo.csv' });
+      expect(network.callsTo('POST /workspaces/{slug}/files/move')[0]?.body).toEqual({ from: 'reports/cases.csv', to: 'reports/2026/cases à Bobo.csv', overwrite: false });
       expect([moved.name, store.prefix, network.callsTo('GET /workspaces/{slug}/files')]).toEqual(['cases à Bobo.csv', 'reports', [expect.anything(), expect.anything()]]);
     });
 
