@@ -32,7 +32,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     'load-duration': { type: 'string', default: '60' },
-    port: { type: 'string', default: '35080' },
+    port: { type: 'string', default: '27080' },
     profile: { type: 'string' },
     'node-args': { type: 'string' },
   },

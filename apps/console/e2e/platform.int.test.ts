@@ -13,7 +13,7 @@ import { collectPageErrors, launchChromium, screenshot } from './browser.js';
  * listener in this test. Nothing is faked or written to a table behind the
  * platform's back: the invited person arrives through the e-mail's link.
  */
-const platformPort = 34_080;
+const platformPort = 28_080;
 // About 30 s alone; several times that when the rest of the suite shares the two cores.
 const flowTimeoutMs = 420_000;
 

@@ -6,7 +6,7 @@ import { startPlatform, type Platform } from './platform.js';
 // The real servers, workers and outbox relay under the supervisor, on a database of their own.
 let platform: Platform;
 beforeAll(async () => {
-  platform = await startPlatform({ serverUrl: testDatabaseUrl, port: 32_080 });
+  platform = await startPlatform({ serverUrl: testDatabaseUrl, port: 30_080 });
 }, 150_000);
 afterAll(async () => {
   await platform?.stop();

@@ -18,7 +18,12 @@ export const ownerLogin = { email: 'owner@faults.test', password: 'owner passwor
  * test may kill and restart its processes.
  */
 export interface Platform {
-  /** The gateway, e.g. http://127.0.0.1:31080 */
+  /**
+   * The gateway, e.g. http://127.0.0.1:31080. Each platform of the tests and the bench has ports of its own
+   * (27080 bench, 28080 console e2e, 29080 PostgreSQL restart, 30080 delivery faults, 31080 supervisor, each
+   * with its services at +1…+9), all below Linux's ephemeral range (32768–60999), where any outgoing
+   * connection of the machine may hold a port for a while.
+   */
   url: string;
   prefix: string;
   /** Superuser connection to the platform's database (for assertions). */

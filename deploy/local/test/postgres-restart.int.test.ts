@@ -13,7 +13,7 @@ function pgctl(action: 'stop' | 'start'): void {
 
 let platform: Platform;
 beforeAll(async () => {
-  platform = await startPlatform({ serverUrl, port: 33_080 });
+  platform = await startPlatform({ serverUrl, port: 29_080 });
 }, 150_000);
 afterAll(async () => {
   await platform?.stop();
