@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium (scripts/lib/ensure.sh installs it); playwright-core cannot download a browser here. */
 export const chromiumPath = process.env.HEXA_CHROMIUM ?? '/usr/bin/chromium';
@@ -26,13 +26,15 @@ export async function launchChromium(): Promise<Browser> {
 /**
  * Saves a screenshot under docs/screenshots when HEXA_SCREENSHOTS=1, so the
  * README's pictures come from the same run that checks the pages; a normal
- * `npm test` writes nothing into the work tree.
+ * `npm test` writes nothing into the work tree. `part` shoots one element
+ * instead of the window: a page dense with text would make a picture twice
+ * the size of the others for no more to see.
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, part?: Locator): Promise<void> {
   if (process.env.HEXA_SCREENSHOTS !== '1') return;
   const folder = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
   mkdirSync(folder, { recursive: true });
-  await page.screenshot({ path: `${folder}${name}.png` });
+  await (part ?? page).screenshot({ path: `${folder}${name}.png` });
 }
 
 /** Fails the test on anything the page logs as an error (a CSP violation, an uncaught exception). */

@@ -154,7 +154,7 @@ describe('the console in a browser', () => {
   });
 
   describe('when a Viewer opens a workspace', () => {
-    it('shows the workspace without Settings or "Create workspace"', async () => {
+    it('shows the workspace without Settings, Connections or "Create workspace"', async () => {
       const viewer = await stack.createUser('vera@example.org', 'MEMBER');
       const beta = (await stack.call({ method: 'GET', url: '/api/workspaces/beta-lab', token: ownerToken })).json() as { id: string };
       // The role as an accepted invitation leaves it, in membership's table and in the workspaces service's
@@ -168,6 +168,7 @@ describe('the console in a browser', () => {
       const nav = page.getByRole('navigation', { name: 'Beta Lab pages' });
       await nav.getByRole('link', { name: 'Home' }).waitFor();
       await expect(nav.getByRole('link', { name: 'Settings' }).count()).resolves.toBe(0);
+      await expect(nav.getByRole('link', { name: 'Connections' }).count()).resolves.toBe(0);
       await expect(page.getByRole('button', { name: /Edit/ }).count()).resolves.toBe(0);
 
       await selector(page).click();
@@ -187,6 +188,10 @@ describe('the console in a browser', () => {
       // A typed URL does not open the settings either.
       await page.goto('/w/beta-lab/settings');
       await page.getByText("Only the workspace's Admins see its settings.").waitFor();
+      // Nor the connections: the page says who sees them, and asks the API nothing.
+      await page.goto('/w/beta-lab/connections');
+      await page.getByText('Editors and Admins of this workspace see and use its connections.').waitFor();
+      await expect(page.getByRole('button', { name: 'New connection' }).count()).resolves.toBe(0);
       // And a workspace the Viewer is not a member of does not exist for them.
       await page.goto('/w/alpha-team');
       await page.getByText('This workspace does not exist, or you are not one of its members.').waitFor();

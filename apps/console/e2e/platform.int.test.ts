@@ -299,7 +299,7 @@ describe('the console against the running platform', () => {
   );
 
   it(
-    'a pipeline run shows its logs live until it succeeds, and an uploaded file appears in the files list',
+    'a pipeline run shows its logs live until it succeeds, an uploaded file appears in the files list and is renamed, and a PostgreSQL connection is created and tested',
     async () => {
       // A workspace of its own, made through the API and followed until its database is ready (runs get its credentials).
       const token = await platform.login();
@@ -379,9 +379,55 @@ describe('the console against the running platform', () => {
       await screenshot(page, 'files');
       // The breadcrumb leads back to the root, where the folder is listed.
       await page.getByRole('navigation', { name: 'Folder path' }).getByRole('button', { name: 'Workspace files' }).click();
-      await page.getByRole('button', { name: 'Open folder reports' }).waitFor();
+      await page.getByRole('button', { name: 'Open folder reports' }).click();
+      // Rename the file; then a move onto the folder's own name is refused, in words.
+      await page.getByRole('button', { name: 'Rename or move cases à Dakar.csv' }).click();
+      await page.getByLabel('New path of cases à Dakar.csv').fill('reports/dakar.csv');
+      await page.getByRole('button', { name: 'Move', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'cases à Dakar.csv moved to reports/dakar.csv.' }).waitFor();
+      await page.getByRole('rowheader', { name: 'dakar.csv', exact: true }).waitFor();
+      await expect(page.getByRole('rowheader', { name: 'cases à Dakar.csv' }).count()).resolves.toBe(0);
+      await page.getByRole('button', { name: 'Rename or move dakar.csv' }).click();
+      await page.getByLabel('New path of dakar.csv').fill('reports');
+      await page.getByRole('button', { name: 'Move', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: 'Something of that name is already there. Choose another name.' }).waitFor();
 
-      expect(owner.errors.filter((error) => !/status of 401/.test(error))).toEqual([]);
+      // Connections: a PostgreSQL connection to the workspace's own database (a real server the files service reaches).
+      const credentials = (await (await fetch(`${platform.url}/api/workspaces/pipelines-lab/database/credentials`, { headers: auth })).json()) as { host: string; port: number; dbName: string; username: string; password: string };
+      await nav(page, 'Pipelines Lab').getByRole('link', { name: 'Connections' }).click();
+      await page.getByText('No connection yet.').waitFor();
+      await page.getByRole('button', { name: 'New connection' }).click();
+      const connectionForm = page.getByRole('region', { name: 'New connection' });
+      await connectionForm.getByLabel('Type').selectOption({ label: 'PostgreSQL' });
+      await connectionForm.getByLabel('Name', { exact: true }).fill('Lab Database');
+      await connectionForm.getByLabel('host', { exact: true }).fill(credentials.host);
+      await connectionForm.getByLabel('port', { exact: true }).fill(String(credentials.port));
+      await connectionForm.getByLabel('dbName', { exact: true }).fill(credentials.dbName);
+      await connectionForm.getByLabel('username', { exact: true }).fill(credentials.username);
+      await connectionForm.getByLabel('password (secret)').fill(credentials.password);
+      await connectionForm.getByRole('button', { name: 'Create connection' }).click();
+      await page.getByRole('status').filter({ hasText: 'Connection Lab Database created.' }).waitFor();
+      // Listed with each field's variable in runs; the password is nowhere on the page.
+      const connection = page.getByRole('article', { name: /Lab Database/ });
+      await connection.getByRole('row', { name: `dbName ${credentials.dbName} LAB_DATABASE_DB_NAME` }).waitFor();
+      await connection.getByRole('row', { name: 'password Secret, never shown LAB_DATABASE_PASSWORD' }).waitFor();
+      expect(await page.content()).not.toContain(credentials.password);
+      await connection.getByRole('button', { name: 'Test Lab Database' }).click();
+      await connection.getByRole('status').filter({ hasText: 'Connected: PostgreSQL' }).waitFor();
+      await screenshot(page, 'connections', connection);
+      // A wrong password, saved over the stored one, is the server's refusal in the test's result.
+      await connection.getByRole('button', { name: 'Edit Lab Database' }).click();
+      await connection.getByLabel('password (secret)').fill('not the password');
+      await connection.getByRole('button', { name: 'Save Lab Database' }).click();
+      await page.getByRole('status').filter({ hasText: 'Connection Lab Database saved.' }).waitFor();
+      await connection.getByRole('button', { name: 'Test Lab Database' }).click();
+      await connection.getByRole('alert').filter({ hasText: 'password authentication failed' }).waitFor();
+      await connection.getByRole('button', { name: 'Delete Lab Database' }).click();
+      await connection.getByRole('button', { name: 'Confirm delete' }).click();
+      await page.getByText('No connection yet.').waitFor();
+
+      // The 409 is the refused move.
+      expect(owner.errors.filter((error) => !/status of (401|409)/.test(error))).toEqual([]);
       await owner.context.close();
     },
     flowTimeoutMs,

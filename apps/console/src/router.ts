@@ -34,6 +34,7 @@ export function createConsoleRouter(): Router {
           { path: 'runs', name: 'workspace-runs', component: () => import('./views/WorkspaceRunsView.vue'), meta: { title: 'Runs' } },
           { path: 'runs/:id', name: 'workspace-run', component: () => import('./views/WorkspaceRunView.vue'), meta: { title: 'Run' } },
           { path: 'files', name: 'workspace-files', component: () => import('./views/WorkspaceFilesView.vue'), meta: { title: 'Files' } },
+          { path: 'connections', name: 'workspace-connections', component: () => import('./views/WorkspaceConnectionsView.vue'), meta: { title: 'Connections' } },
           { path: 'settings', name: 'workspace-settings', component: () => import('./views/WorkspaceSettingsView.vue'), meta: { title: 'Settings' } },
           { path: 'audit', name: 'workspace-audit', component: () => import('./views/WorkspaceAuditView.vue'), meta: { title: 'Audit trail' } },
         ],

@@ -35,7 +35,7 @@ export function foldersOf(prefix: string): { name: string; path: string }[] {
 /**
  * The workspace's files (the folder every run sees at /home/hexa/workspace):
  * one folder at a time, paged; everyone reads and downloads; Editors and
- * Admins upload, create folders and delete (the API's `permissions` decide
+ * Admins upload, create folders, move, rename and delete (the API's `permissions` decide
  * what the page offers, the API refuses anyway).
  */
 export const useFilesStore = defineStore('files', () => {
@@ -111,6 +111,22 @@ export const useFilesStore = defineStore('files', () => {
   }
 
   /**
+   * Moves or renames a file or folder to `to` (a path from the workspace's
+   * root), then lists the shown folder again. Something already at `to` is
+   * refused (`409 file_exists`): the console never asks to overwrite.
+   */
+  async function move(workspace: string, from: string, to: string): Promise<FileEntry> {
+    const { data, error: problem } = await useApi().client.POST('/workspaces/{slug}/files/move', {
+      params: { path: { slug: workspace } },
+      // Never overwrite: the page shows `file_exists` in words and the person picks another name.
+      body: { from, to, overwrite: false },
+    });
+    if (!data) throw new ApiError(problem);
+    await load(workspace, prefix.value, listing.value?.page ?? 1);
+    return data;
+  }
+
+  /**
    * A file's bytes, with the token the API needs (a plain link could not send
    * it). Held in memory until the browser saves it: fine for the files a
    * person downloads from a page; scripts use the API's `Range` instead.
@@ -125,5 +141,5 @@ export const useFilesStore = defineStore('files', () => {
     return data;
   }
 
-  return { slug, prefix, listing, loading, error, uploading, load, upload, createFolder, remove, download };
+  return { slug, prefix, listing, loading, error, uploading, load, upload, createFolder, remove, move, download };
 });

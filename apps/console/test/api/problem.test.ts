@@ -1,4 +1,4 @@
-import { problemMessage } from '../../src/api/problem';
+import { isSentenceForPeople, problemMessage } from '../../src/api/problem';
 
 const problem = (code: string, extra: Record<string, unknown> = {}) => ({ type: 'about:blank', title: 'Title from the API', status: 400, code, ...extra });
 
@@ -22,6 +22,30 @@ describe('problem messages', () => {
     it("shows the API's detail, else its title", () => {
       expect(problemMessage(problem('conflict', { detail: 'A workspace with this name was archived.' }))).toBe('A workspace with this name was archived.');
       expect(problemMessage(problem('conflict'))).toBe('Title from the API');
+    });
+  });
+
+  describe('when the API says what exactly is missing or refused', () => {
+    it('shows its sentence rather than the generic words', () => {
+      expect(problemMessage(problem('not_found', { status: 404, detail: 'No such run in this workspace.' }))).toBe('No such run in this workspace.');
+      expect(problemMessage(problem('forbidden', { status: 403, detail: 'Only Editors, Admins and whoever launched a run may cancel it.' }))).toBe('Only Editors, Admins and whoever launched a run may cancel it.');
+    });
+
+    it('keeps the generic words when the detail is absent or written for API clients', () => {
+      expect(problemMessage(problem('not_found', { status: 404 }))).toBe('This no longer exists.');
+      expect(problemMessage(problem('forbidden', { status: 403, detail: 'Your role in this workspace (VIEWER) does not grant members:manage.' }))).toBe('You do not have permission to do this.');
+      expect(problemMessage(problem('file_exists', { status: 409, detail: 'Something is already at reports/a.csv; send overwrite: true to replace a file.' }))).toBe('Something of that name is already there. Choose another name.');
+    });
+
+    it('never lets a detail tell an outsider whether a workspace exists', () => {
+      expect(problemMessage(problem('workspace_not_found', { status: 404, detail: 'The workspace was archived.' }))).toBe('This workspace does not exist, or you are not one of its members.');
+    });
+
+    it('reads a detail as a sentence for people only when it is one plain sentence', () => {
+      expect(isSentenceForPeople('No such user.')).toBe(true);
+      for (const detail of [undefined, '', 'no capital.', 'No full stop', 'Use /auth/login.', 'Needs {"overwrite": true}.', 'Bad token_id.', `A${' very'.repeat(50)} long sentence.`]) {
+        expect(isSentenceForPeople(detail)).toBe(false);
+      }
     });
   });
 

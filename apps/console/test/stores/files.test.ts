@@ -99,6 +99,39 @@ describe('the files store', () => {
     });
   });
 
+  describe('when an Editor moves or renames an entry', () => {
+    it('sends the old and the new path, then lists the shown folder again', async () => {
+      const network = fakeNetwork({
+        'GET /workspaces/{slug}/files': ({ query }) => listing(query.get('prefix') ?? '', []),
+        'POST /workspaces/{slug}/files/move': ({ body }) => json(200, entry((body as { to: string }).to)),
+      });
+      installFakeApi(network);
+      const store = useFilesStore();
+      await store.load('malaria', 'reports');
+      const moved = await store.move('malaria', 'reports/cases.csv', 'reports/2026/cases à Bobo.csv');
+      expect(network.callsTo('POST /workspaces/{slug}/files/move')[0]?.body).toEqual({ from: 'reports/cases.csv', to: 'reports/2026/cases à Bobo.csv', overwrite: false });
+      expect([moved.name, store.prefix, network.callsTo('GET /workspaces/{slug}/files')]).toEqual(['cases à Bobo.csv', 'reports', [expect.anything(), expect.anything()]]);
+    });
+
+    it('says in words that something is already at the new path, and keeps the listing', async () => {
+      const network = fakeNetwork({
+        'GET /workspaces/{slug}/files': ({ query }) => listing(query.get('prefix') ?? '', [entry('reports/a.csv'), entry('reports/b.csv')]),
+        'POST /workspaces/{slug}/files/move': () => problem(409, 'file_exists', { detail: 'Something is already at reports/b.csv; send overwrite: true to replace a file.' }),
+      });
+      installFakeApi(network);
+      const store = useFilesStore();
+      await store.load('malaria', 'reports');
+      await expect(store.move('malaria', 'reports/a.csv', 'reports/b.csv')).rejects.toThrow('Something of that name is already there. Choose another name.');
+      expect(network.callsTo('GET /workspaces/{slug}/files')).toHaveLength(1);
+      expect(store.listing?.items).toHaveLength(2);
+    });
+
+    it("shows the API's own sentence when a folder would move into itself", async () => {
+      installFakeApi(fakeNetwork({ 'POST /workspaces/{slug}/files/move': () => problem(400, 'invalid_path', { detail: 'A folder cannot move into itself.' }) }));
+      await expect(useFilesStore().move('malaria', 'reports', 'reports/old')).rejects.toThrow('A folder cannot move into itself.');
+    });
+  });
+
   it('names the folders from the root down, for the breadcrumb', () => {
     expect(foldersOf('')).toEqual([]);
     expect(foldersOf('reports/2026')).toEqual([

@@ -94,7 +94,7 @@ describe('the runs store', () => {
       installFakeApi(fakeNetwork({ 'GET /workspaces/{slug}/runs/{id}': () => problem(404, 'not_found', { detail: 'No such run in this workspace.' }) }));
       const store = useRunsStore();
       await store.open('malaria', id);
-      expect([store.run, store.runError]).toEqual([null, 'This no longer exists.']);
+      expect([store.run, store.runError]).toEqual([null, 'No such run in this workspace.']);
     });
   });
 
