@@ -5,8 +5,24 @@ import { configOrExit } from './lifecycle.js';
 
 /** Connections per process: services are small and scale by replicas. */
 const poolSize = 10;
-/** How long a query waits for a new connection before the request fails with 503. */
+/** How long connecting to PostgreSQL may take: while it is away, a request fails in seconds (503). */
 const connectTimeoutMs = 3000;
+/**
+ * How long a query waits for one of the pool's connections while all are in
+ * use. A burst queues behind the pool and is answered late rather than
+ * refused: only a wait this long (a service overloaded for good) fails, with
+ * a 503 that says the service is busy, not that the database is away.
+ */
+const poolWaitMs = 10_000;
+/** What a query gets after waiting `poolWaitMs` for a connection (pg-pool's words). */
+const poolWaitExceeded = 'timeout exceeded when trying to connect';
+
+/** pg's client with its own connect time-out: pg-pool's `connectionTimeoutMillis` bounds the wait in its queue. */
+class ConnectBoundedClient extends pg.Client {
+  constructor(config: pg.ClientConfig) {
+    super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+  }
+}
 
 /**
  * A Kysely instance bound to one service's schema: every unqualified table
@@ -24,8 +40,8 @@ export function createDatabase<DB>(options: { url: string; schema: string; max?:
     connectionString: options.url,
     max: options.max ?? poolSize,
     options: `-c search_path=${options.schema}`,
-    // While PostgreSQL is away, a request fails in seconds (503) instead of waiting for a connection.
-    connectionTimeoutMillis: connectTimeoutMs,
+    Client: ConnectBoundedClient as unknown as new () => pg.ClientBase,
+    connectionTimeoutMillis: poolWaitMs,
     application_name: `hexa:${options.schema}`,
   });
   // A client that loses its server — idle in the pool, or checked out between two queries of a
@@ -94,11 +110,17 @@ export const pgErrorCodes = { uniqueViolation: '23505', insufficientPrivilege: '
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (message === poolWaitExceeded) return false;
   if (typeof code === 'string') {
     // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown and "cannot connect now".
     if (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
   }
-  return typeof message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(message);
+  return typeof message === 'string' && /Connection terminated|connection timeout|^timeout expired$|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(message);
+}
+
+/** True when a query waited too long for one of its pool's connections: the service is busy, the database is there. */
+export function isPoolBusy(error: unknown): boolean {
+  return (error as { message?: unknown } | undefined)?.message === poolWaitExceeded;
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

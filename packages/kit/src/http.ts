@@ -22,7 +22,7 @@ import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, req
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
 import { within } from './within.js';
-import { isDatabaseUnavailable } from './db.js';
+import { isDatabaseUnavailable, isPoolBusy } from './db.js';
 import { internalTokenHeader, type Caller, type InternalTokens, type UserCaller } from './internal-token.js';
 
 declare module 'fastify' {
@@ -146,6 +146,9 @@ export function toAppError(error: unknown): AppError {
   }
   if (fastifyError instanceof SyntaxError && fastifyError.statusCode === 400) {
     return httpError('malformed_body', 'The body is not valid JSON.');
+  }
+  if (isPoolBusy(error)) {
+    return httpError('service_unavailable', 'The service is too busy to answer now; try again in a few seconds.', { headers: { 'retry-after': String(databaseRetryAfterSeconds) } });
   }
   if (isDatabaseUnavailable(error)) {
     return httpError('service_unavailable', 'The database is unavailable; try again in a few seconds.', { headers: { 'retry-after': String(databaseRetryAfterSeconds) } });
