@@ -188,6 +188,21 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
     return { published, failed, dead, confirmed, redelivered };
   }
 
+  /**
+   * Publishes these jobs at once, right after the transaction that recorded
+   * them committed, instead of at the relay's next pass: what a user waits
+   * for (a run to start) need not wait for a polling interval. A job this
+   * cannot publish (Redis away, another pass holding it) is left to the
+   * passes, as any other row; the relay still verifies each one.
+   *
+   * @example
+   * await db.transaction().execute((trx) => enqueueJob(trx, 'runner', 'run.requested', { runId }, jobId));
+   * void relay.deliverNow([{ queue: 'runner', jobId }]);
+   */
+  async deliverNow(jobs: { queue: QueueName; jobId: string }[]): Promise<void> {
+    if (jobs.length > 0) await this.publishDue(jobs);
+  }
+
   /** Checks a row before it goes out; throws UndeliverableJob when no retry can help. */
   private queueFor(row: OutboxRow): Queue {
     const queue = this.queues[row.queue as QueueName];
@@ -206,12 +221,15 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
    * attempt and error and never holds back the rows behind it. When Redis
    * itself fails, the pass stops there; the rest wait for the next pass.
    */
-  private async publishDue(): Promise<{ published: number; failed: number; dead: number }> {
+  private async publishDue(only?: { queue: QueueName; jobId: string }[]): Promise<{ published: number; failed: number; dead: number }> {
+    const chosen = only
+      ? sql`and (queue, job_id) in (${sql.join(only.map((job) => sql`(${job.queue}, ${job.jobId})`))})`
+      : sql``;
     const claimed = await sql<OutboxRow>`
       update outbox set next_attempt_at = now() + make_interval(secs => ${claimLeaseSeconds})
       where id in (
         select id from outbox
-        where published_at is null and dead_at is null and next_attempt_at <= now()
+        where published_at is null and dead_at is null and next_attempt_at <= now() ${chosen}
         order by id limit ${publishBatchSize}
         for update skip locked)
       returning id, queue, job_name, job_id, payload, attempts`.execute(this.db);

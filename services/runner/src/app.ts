@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
+import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, OutboxRelay, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
 import { pipelinesHandlers } from './modules/pipelines/pipelines-routes.js';
@@ -37,6 +37,7 @@ export async function buildRunnerApp(deps: RunnerAppDeps): Promise<FastifyInstan
     metrics,
     readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
   });
+  const relay = new OutboxRelay(db, queues);
   const tokens = createInternalTokens({ service: 'runner', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const workspaces = createServiceClient({ baseUrl: config.WORKSPACES_URL, tokens, audience: 'workspaces' });
   const limits = {
@@ -53,7 +54,15 @@ export async function buildRunnerApp(deps: RunnerAppDeps): Promise<FastifyInstan
     idempotency: db,
     handlers: {
       ...pipelinesHandlers(createPipelinesService({ db, workspaces, limits })),
-      ...runsHandlers(createRunsService({ db, workspaces })),
+      ...runsHandlers(
+        createRunsService({
+          db,
+          workspaces,
+          // Only what this process committed, published once: the worker's relay passes deliver the rest.
+          deliverNow: (jobs) => relay.deliverNow(jobs),
+          onDeliveryError: (error) => app.log.warn({ err: error }, 'publishing a launched run at once failed; the outbox relay will'),
+        }),
+      ),
     },
   });
 

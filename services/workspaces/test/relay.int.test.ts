@@ -190,6 +190,28 @@ describe('when Redis loses a job no consumer took yet', () => {
   });
 });
 
+describe('when a service delivers the jobs it just committed at once', () => {
+  it('publishes those and only those, and the passes verify them as any other', async () => {
+    const [mine, other] = [payload(), payload()];
+    const [mineId, otherId] = [`workspace.created-${mine.workspaceId}`, `workspace.created-${other.workspaceId}`];
+    await db.transaction().execute(async (trx) => {
+      await enqueueJob(trx, 'membership', 'workspace.created', mine, mineId);
+      await enqueueJob(trx, 'membership', 'workspace.created', other, otherId);
+    });
+    await outbox.relay.deliverNow([{ queue: 'membership', jobId: mineId }]);
+    expect((await outbox.queues.membership.getJob(mineId))?.data).toEqual(mine);
+    expect(await outbox.queues.membership.getJob(otherId)).toBeUndefined();
+    expect((await rows()).map((row) => [row.job_id, row.published])).toEqual([
+      [mineId, true],
+      [otherId, false],
+    ]);
+    // Delivered twice (a retried request, a pass meanwhile): the row is published once, the job exists once.
+    await outbox.relay.deliverNow([{ queue: 'membership', jobId: mineId }]);
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 1 });
+    expect(await outbox.queues.membership.count()).toBe(2);
+  });
+});
+
 describe('when an operator looks at dead jobs with the outbox command', () => {
   const repository = fileURLToPath(new URL('../../../', import.meta.url));
   const outboxCommand = (...args: string[]) =>

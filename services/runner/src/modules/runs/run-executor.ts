@@ -141,33 +141,30 @@ export function createRunExecutor(deps: {
 
   async function start(row: RunRow): Promise<void> {
     try {
-      const context = await deps.workspaces.call('getRunContext', { params: { slug: row.workspace_slug } });
+      // Four answers the start needs, independent of each other: asked at once, judged in this order.
+      const [contextAnswer, credentialsAnswer, connectionsAnswer, imageAnswer] = await Promise.allSettled([
+        deps.workspaces.call('getRunContext', { params: { slug: row.workspace_slug } }),
+        deps.databases.call('getRunDatabaseCredentials', { params: { slug: row.workspace_slug } }),
+        // The workspace's connections, as variables; their secret values are masked like the password.
+        deps.files.call('getRunConnections', { params: { slug: row.workspace_slug } }),
+        engine.ensureImage(row.image, settings.pullTimeoutMs),
+      ]);
+      const context = settled(contextAnswer);
       if (context.archived) {
         await finish(row.id, { status: 'canceled', reason: 'The workspace was archived' });
         return;
       }
-      let credentials: Schemas['DatabaseCredentials'];
-      try {
-        credentials = await deps.databases.call('getRunDatabaseCredentials', { params: { slug: row.workspace_slug } });
-      } catch (error) {
-        if (error instanceof AppError && error.status < 500) {
-          await finish(row.id, { status: 'failed', reason: `The workspace's database is not available to runs (${error.message})` });
-          return;
-        }
-        throw error;
+      if (credentialsAnswer.status === 'rejected' && credentialsAnswer.reason instanceof AppError && credentialsAnswer.reason.status < 500) {
+        await finish(row.id, { status: 'failed', reason: `The workspace's database is not available to runs (${credentialsAnswer.reason.message})` });
+        return;
       }
-      // The workspace's connections, as variables; their secret values are masked like the password.
-      const connections = await deps.files.call('getRunConnections', { params: { slug: row.workspace_slug } });
-      let imageId: string;
-      try {
-        imageId = await engine.ensureImage(row.image, settings.pullTimeoutMs);
-      } catch (error) {
-        if (error instanceof ImageUnavailable) {
-          await finish(row.id, { status: 'failed', reason: error.message });
-          return;
-        }
-        throw error;
+      const credentials: Schemas['DatabaseCredentials'] = settled(credentialsAnswer);
+      const connections = settled(connectionsAnswer);
+      if (imageAnswer.status === 'rejected' && imageAnswer.reason instanceof ImageUnavailable) {
+        await finish(row.id, { status: 'failed', reason: imageAnswer.reason.message });
+        return;
       }
+      const imageId = settled(imageAnswer);
       const endpoint = await databaseEndpoint(credentials);
       const token = generateRunToken(settings.tokenBytes);
       const masked = ['WORKSPACE_DATABASE_PASSWORD', 'HEXA_TOKEN', ...connections.secretNames];
@@ -445,6 +442,12 @@ export function createRunExecutor(deps: {
 }
 
 export type RunExecutor = ReturnType<typeof createRunExecutor>;
+
+/** The value of a settled promise, or its reason thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
 
 /** The relay's listening address: the setting, or the default bridge's gateway as the engine describes it. */
 export async function relayHostOf(setting: string, engine: DockerEngine): Promise<string> {

@@ -14,6 +14,9 @@ const followIntervalMs = 250;
 
 export type LogEvent = { event: 'log'; data: string } | { event: 'end'; data: Schemas['Run'] };
 
+/** The outbox job that tells the worker a run was launched. */
+const jobIdOf = (runId: string) => `run.requested-${runId}`;
+
 /** Whether the caller may cancel the run: Editors and Admins, and whoever launched it. */
 function mayCancel(caller: UserCaller, row: RunRow): boolean {
   const role = caller.workspace?.role;
@@ -21,7 +24,13 @@ function mayCancel(caller: UserCaller, row: RunRow): boolean {
 }
 
 /** Runs as the API sees them: launched here, started and watched by the worker. */
-export function createRunsService(deps: { db: Kysely<RunnerDatabase>; workspaces: ServiceClient<'workspaces'> }) {
+export function createRunsService(deps: {
+  db: Kysely<RunnerDatabase>;
+  workspaces: ServiceClient<'workspaces'>;
+  /** Publishes committed jobs at once (the outbox relay's `deliverNow`); the worker's relay delivers what this cannot. */
+  deliverNow: (jobs: { queue: 'runner'; jobId: string }[]) => Promise<void>;
+  onDeliveryError?: (error: unknown) => void;
+}) {
   const { db, workspaces } = deps;
 
   async function getRow(slug: string, id: string): Promise<RunRow> {
@@ -77,10 +86,12 @@ export function createRunsService(deps: { db: Kysely<RunnerDatabase>; workspaces
           .returningAll()
           .executeTakeFirstOrThrow();
         await trx.insertInto('run_logs').values({ run_id: id }).execute();
-        await enqueueJob(trx, 'runner', 'run.requested', { runId: id }, `run.requested-${id}`);
+        await enqueueJob(trx, 'runner', 'run.requested', { runId: id }, jobIdOf(id));
         await recordAudit(trx, { workspaceId: context.workspaceId, workspaceSlug: slug, actor: auditActor(caller), action: 'run.launched', target: id, after: { pipeline: code, image: context.image } });
         return inserted;
       });
+      // The worker hears of the run now rather than at its relay's next pass; the answer does not wait for it.
+      void deps.deliverNow([{ queue: 'runner', jobId: jobIdOf(id) }]).catch((error: unknown) => deps.onDeliveryError?.(error));
       return toRun(row, mayCancel(caller, row));
     },
 
