@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Platform } from '../../deploy/local/test/platform.js';
 import { percentile, round } from '../load.js';
 import { ratio, type Section } from '../report.js';
@@ -41,10 +43,21 @@ async function launchToRunning(platform: Platform, token: string, slug: string):
   }
 }
 
-/** `docker run -d` of the same image and command: it answers once the container runs. */
-function dockerRun(): number {
+/**
+ * What the runner gives every run's container (services/runner, docker-engine.ts): its user, folder, limits,
+ * no capabilities, the workspace's folder mounted, the host's name for the database relay. The second floor
+ * runs `docker run` with them, so that the platform's own cost shows apart from the isolation's.
+ */
+const runSettings = (folder: string) => [
+  '--user', '1000:1000', '--workdir', '/home/hexa/workspace', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+  '--memory', '1g', '--memory-swap', '1g', '--cpus', '1', '--pids-limit', '256',
+  '--volume', `${folder}:/home/hexa/workspace`, '--add-host', 'host.docker.internal:host-gateway',
+];
+
+/** `docker run -d` of the same image and command (with the given options): it answers once the container runs. */
+function dockerRun(options: string[] = []): number {
   const started = performance.now();
-  const result = spawnSync(dockerCli, ['run', '-d', '--rm', image, ...command], { encoding: 'utf8' });
+  const result = spawnSync(dockerCli, ['run', '-d', '--rm', ...options, image, ...command], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`docker run failed: ${result.stderr}`);
   return performance.now() - started;
 }
@@ -61,6 +74,10 @@ async function dockerRunConcurrently(count: number): Promise<number[]> {
     }),
   );
 }
+
+const factor = (value: number) => `${Math.round(value * 100) / 100}×`;
+/** Single launches measured: enough for a median that one slow start does not move. */
+const singleRuns = (settings: { runs: number }) => Math.max(7, settings.runs);
 
 const summary = (times: number[]) => {
   const sorted = Float64Array.from(times).sort();
@@ -82,13 +99,17 @@ export async function runLatency(platform: Platform, settings: { runs: number })
   await api(platform, token, 'POST', `/workspaces/${slug}/pipelines`, { code: 'sleep', name: 'Sleep a second', command, timeoutSeconds: 60 });
   dockerRun(); // the image's layers in the page cache for both sides
 
+  const folder = mkdtempSync(join(tmpdir(), 'hexa-bench-run-'));
   const single: number[] = [];
   const floor: number[] = [];
-  for (let run = 0; run < Math.max(3, settings.runs); run += 1) {
+  const settledFloor: number[] = [];
+  for (let run = 0; run < singleRuns(settings); run += 1) {
     single.push((await launchToRunning(platform, token, slug)).ms);
     floor.push(dockerRun());
-    await sleep(1500); // the floor's container ends before the next launch
+    settledFloor.push(dockerRun(runSettings(folder)));
+    await sleep(1500); // the floors' containers end before the next launch
   }
+  rmSync(folder, { recursive: true, force: true });
   const burst = await Promise.all(Array.from({ length: concurrent }, () => launchToRunning(platform, token, slug)));
   await sleep(1500);
   const burstFloor = await dockerRunConcurrently(concurrent);
@@ -96,23 +117,26 @@ export async function runLatency(platform: Platform, settings: { runs: number })
 
   const one = summary(single);
   const oneFloor = summary(floor);
+  const oneSettledFloor = summary(settledFloor);
   const many = summary(burst.map((result) => result.ms));
   const manyFloor = summary(burstFloor);
   const ms = (value: number) => `${Math.round(value)} ms`;
   return {
     title: 'Runs: launch to running',
-    method: `\`POST …/pipelines/{code}/runs\` through the gateway until the run reads \`running\` (polled every ${pollMs} ms), one at a time (${Math.max(3, settings.runs)} runs) and ${concurrent} launched at once in one workspace (its concurrency limit queues the extra ones), against \`docker run -d\` of the same image (\`${image}\`) and command from the CLI, one at a time and ${concurrent} at once.`,
+    method: `\`POST …/pipelines/{code}/runs\` through the gateway until the run reads \`running\` (polled every ${pollMs} ms), one at a time (${singleRuns(settings)} runs) and ${concurrent} launched at once in one workspace (its concurrency limit queues the extra ones), against \`docker run -d\` of the same image (\`${image}\`) and command from the CLI, one at a time and ${concurrent} at once, and one at a time with the settings the runner gives every run's container (user 1000, no capabilities, memory, CPU and PID limits, the workspace's folder mounted, the host's name for the database relay).`,
     table: {
       columns: ['subject', 'p50 (ms)', 'max (ms)'],
       rows: [
         ['one run through the platform', String(one.p50), String(one.max)],
         ['one `docker run -d`', String(oneFloor.p50), String(oneFloor.max)],
+        ["one `docker run -d` with a run's settings", String(oneSettledFloor.p50), String(oneSettledFloor.max)],
         [`${concurrent} runs at once through the platform`, String(many.p50), String(many.max)],
         [`${concurrent} \`docker run -d\` at once`, String(manyFloor.p50), String(manyFloor.max)],
       ],
     },
     ratios: [
-      ratio('one run: platform ÷ docker run (p50)', one.p50 / oneFloor.p50, { atMost: 1.3 }, (value) => `${Math.round(value * 100) / 100}×`),
+      ratio('one run: platform ÷ docker run (p50)', one.p50 / oneFloor.p50, { atMost: 1.3 }, factor),
+      ratio("one run: platform ÷ docker run with a run's settings (p50)", one.p50 / oneSettledFloor.p50, { atMost: 1.3 }, factor),
       ratio(`${concurrent} at once: runs that did not succeed`, failures, { atMost: 0 }, String),
     ],
     notes: [`Of the ${concurrent} launched at once, the last was running after ${ms(many.max)}: the workspace's concurrency limit starts them a few at a time, none is dropped.`],
