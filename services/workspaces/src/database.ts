@@ -70,9 +70,10 @@ export interface UserListedCountsTable {
   listed: number;
 }
 
-/** The organization's active and archived workspaces, one row, kept by triggers on `workspaces`. */
+/** The organization's active and archived workspaces, in 16 slots to add up, kept by triggers on `workspaces`. */
 export interface OrganizationListedCountsTable {
-  singleton: boolean;
+  /** 0–15: a workspace counts in the slot of its id's hash, so concurrent creates lock different rows. */
+  slot: number;
   active: number;
   archived: number;
 }

@@ -38,7 +38,7 @@ async function change(slug: string, changes: Parameters<typeof updateWorkspace>[
 async function counts(userId: string) {
   const [kept] = await query<{ listed: number | null }>(`select (select listed from "${schema}".user_listed_counts where user_id = $1) as listed`, [userId]);
   const [fresh] = await query<{ listed: string }>(`select count(*) as listed from "${schema}".member_roles where user_id = $1 and role is not null and active`, [userId]);
-  const [organization] = await query<{ active: number; archived: number }>(`select active, archived from "${schema}".organization_listed_counts`);
+  const [organization] = await query<{ active: number; archived: number }>(`select sum(active)::integer as active, sum(archived)::integer as archived from "${schema}".organization_listed_counts`);
   const [workspaces] = await query<{ active: string; archived: string }>(
     `select count(*) filter (where archived_at is null) as active, count(*) filter (where archived_at is not null) as archived from "${schema}".workspaces`,
   );

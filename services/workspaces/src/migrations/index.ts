@@ -7,6 +7,7 @@ import * as outboxDeadLetters from './2026-11-29T1200-outbox-dead-letters.js';
 import * as settingsAndConfiguration from './2026-11-29T1800-settings-and-configuration.js';
 import * as memberRolesByName from './2026-11-30T0900-member-roles-by-name.js';
 import * as listedCounts from './2026-11-30T1500-listed-counts.js';
+import * as organizationCountSlots from './2026-11-30T1600-organization-count-slots.js';
 
 /** Every migration of the workspaces schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1800-settings-and-configuration': settingsAndConfiguration,
   '2026-11-30T0900-member-roles-by-name': memberRolesByName,
   '2026-11-30T1500-listed-counts': listedCounts,
+  '2026-11-30T1600-organization-count-slots': organizationCountSlots,
 };

@@ -166,10 +166,13 @@ async function listedByUser(db: Kysely<WorkspacesDatabase>, userId: string): Pro
   return row?.listed ?? 0;
 }
 
-/** How many workspaces the organization has, active or archived, as the triggers keep it. */
+/** How many workspaces the organization has, active or archived, as the triggers keep it (in slots, added up here). */
 async function listedInOrganization(db: Kysely<WorkspacesDatabase>, archived: boolean): Promise<number> {
-  const row = await db.selectFrom('organization_listed_counts').select(['active', 'archived']).executeTakeFirstOrThrow();
-  return archived ? row.archived : row.active;
+  const row = await db
+    .selectFrom('organization_listed_counts')
+    .select((eb) => [eb.fn.sum<string>('active').as('active'), eb.fn.sum<string>('archived').as('archived')])
+    .executeTakeFirstOrThrow();
+  return Number(archived ? row.archived : row.active);
 }
 
 /** How many rows `matches` has, counting no further than `maxCountedItems + 1`. */
