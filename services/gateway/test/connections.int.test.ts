@@ -142,6 +142,36 @@ describe('when the input breaks a rule', () => {
   });
 });
 
+describe('when a form asks which fields each type needs', () => {
+  it('answers every type to any signed-in user (401 without), and the service accepts exactly those fields, refusing any one missing', async () => {
+    expect((await stack.call({ method: 'GET', url: '/api/connection-types' })).statusCode).toBe(401);
+    const answer = await stack.call({ method: 'GET', url: '/api/connection-types', token: team.tokens.viewer });
+    expect(answer.statusCode).toBe(200);
+    const types = answer.json<{ type: string; label: string; fields: { code: string; secret: boolean }[]; testable: boolean }[]>();
+    expect(types.map((info) => info.type)).toEqual(['POSTGRESQL', 'S3', 'GCS', 'DHIS2', 'IASO', 'CUSTOM']);
+    expect(types.filter((info) => info.testable).map((info) => info.type)).toEqual(['POSTGRESQL']);
+    for (const info of types) {
+      // Values of the right shape (a port is a port): what is under test is which fields are needed.
+      const fields = info.fields.map((field) => ({ code: field.code, value: field.code === 'port' ? '5432' : `${field.code} value`, secret: field.secret }));
+      const made = await stack.call({ method: 'POST', url: url(), token: team.tokens.admin, payload: { name: `Form ${info.type}`, type: info.type, fields } });
+      expect({ type: info.type, status: made.statusCode }).toEqual({ type: info.type, status: 201 });
+      // Gone again: the tests below count the workspace's connections.
+      expect((await stack.call({ method: 'DELETE', url: url(`/${made.json<{ slug: string }>().slug}`), token: team.tokens.admin })).statusCode).toBe(204);
+      for (const [index, field] of info.fields.entries()) {
+        const without = fields.filter((_, other) => other !== index);
+        const refused = await stack.call({ method: 'POST', url: url(), token: team.tokens.admin, payload: { name: `Without ${info.type} ${field.code}`, type: info.type, fields: without } });
+        expect({ type: info.type, field: field.code, code: refused.json().code }).toEqual({ type: info.type, field: field.code, code: 'connection_field_missing' });
+      }
+      const visibleSecret = info.fields.findIndex((field) => field.secret);
+      if (visibleSecret >= 0) {
+        const shown = fields.map((field, index) => (index === visibleSecret ? { ...field, secret: false } : field));
+        const refused = await stack.call({ method: 'POST', url: url(), token: team.tokens.admin, payload: { name: `Shown ${info.type}`, type: info.type, fields: shown } });
+        expect({ type: info.type, code: refused.json().code }).toEqual({ type: info.type, code: 'secret_required' });
+      }
+    }
+  });
+});
+
 describe('when the runner asks for a workspace\'s connections', () => {
   it('gets every field as <SLUG>_<FIELD_CODE> with its value decrypted, and the names of the secret ones to mask', async () => {
     const service = connectionsService(keyA);

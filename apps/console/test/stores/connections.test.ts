@@ -1,7 +1,8 @@
 import { setActivePinia } from 'pinia';
 import { fakeNetwork, installFakeApi, json, problem } from '../testing/fake-network';
 import { testingPinia } from '../testing/pinia';
-import { connectionTypeList, connectionTypes, useConnectionsStore, type Connection, type ConnectionInput } from '../../src/stores/connections';
+import { useConnectionTypesStore } from '../../src/stores/connection-types';
+import { useConnectionsStore, type Connection, type ConnectionInput } from '../../src/stores/connections';
 
 /** A connection as the API answers it: the secret's value is null, every field names its variable in runs. */
 const warehouse = (overrides: Partial<Connection> = {}): Connection => ({
@@ -122,9 +123,31 @@ describe('the connections store', () => {
     });
   });
 
-  it('offers every type of the contract, each secret field starting as secret', () => {
-    expect(connectionTypeList).toEqual(['POSTGRESQL', 'S3', 'GCS', 'DHIS2', 'IASO', 'CUSTOM']);
-    const secrets = connectionTypeList.flatMap((type) => connectionTypes[type].fields.filter((field) => field.secret).map((field) => field.code));
-    expect(new Set(secrets)).toEqual(new Set(['password', 'secretAccessKey', 'serviceAccountKey']));
+  describe('when the form needs the connection types', () => {
+    const postgres = { type: 'POSTGRESQL' as const, label: 'PostgreSQL', fields: [{ code: 'host', secret: false }, { code: 'password', secret: true }], testable: true };
+
+    it('reads them once from the API and describes a type it did not list by its code', async () => {
+      const network = fakeNetwork({ 'GET /connection-types': () => json(200, [postgres]) });
+      installFakeApi(network);
+      const types = useConnectionTypesStore();
+      await Promise.all([types.load(), types.load()]);
+      await types.load();
+      expect(network.callsTo('GET /connection-types')).toHaveLength(1);
+      expect(types.infoOf('POSTGRESQL')).toEqual(postgres);
+      expect(types.infoOf('S3')).toEqual({ type: 'S3', label: 'S3', fields: [], testable: false });
+    });
+
+    it("shows the API's problem, and asks again next time", async () => {
+      let fail = true;
+      const network = fakeNetwork({ 'GET /connection-types': () => (fail ? problem(503, 'service_unavailable', { detail: 'The files service cannot be reached.' }) : json(200, [postgres])) });
+      installFakeApi(network);
+      const types = useConnectionTypesStore();
+      await types.load();
+      expect([types.items, types.error]).toEqual([[], expect.any(String)]);
+      fail = false;
+      await types.load();
+      expect([types.items, types.error]).toEqual([[postgres], null]);
+      expect(network.callsTo('GET /connection-types')).toHaveLength(2);
+    });
   });
 });

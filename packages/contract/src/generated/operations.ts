@@ -55,6 +55,7 @@ export const operationServices = {
   uploadWorkspaceFile: 'files',
   deleteWorkspaceFile: 'files',
   createWorkspaceFolder: 'files',
+  listConnectionTypes: 'files',
   listWorkspaceConnections: 'files',
   createWorkspaceConnection: 'files',
   getWorkspaceConnection: 'files',

@@ -17,6 +17,27 @@ export const requiredFields: Record<ConnectionType, readonly string[]> = {
 /** Fields whose value is a secret by nature, whatever the type: sending one as not secret is refused. */
 export const alwaysSecret: ReadonlySet<string> = new Set(['password', 'secretAccessKey', 'serviceAccountKey']);
 
+/** Each type's name for people. */
+const typeLabels: Record<ConnectionType, string> = {
+  POSTGRESQL: 'PostgreSQL',
+  S3: 'Amazon S3',
+  GCS: 'Google Cloud Storage',
+  DHIS2: 'DHIS2',
+  IASO: 'IASO',
+  CUSTOM: 'Custom',
+};
+
+/** The types whose connections `test` can try for real. */
+export const testableTypes: ReadonlySet<ConnectionType> = new Set(['POSTGRESQL']);
+
+/** What a form needs to know of each type (`GET /connection-types`): the rules above, as data. */
+export const connectionTypeInfos: Schemas['ConnectionTypeInfo'][] = (Object.keys(requiredFields) as ConnectionType[]).map((type) => ({
+  type,
+  label: typeLabels[type],
+  fields: requiredFields[type].map((code) => ({ code, secret: alwaysSecret.has(code) })),
+  testable: testableTypes.has(type),
+}));
+
 /** One part of an environment variable's name: camelCase split (`dbName` → `DB_NAME`), upper-case, anything else `_`. */
 function envPart(text: string): string {
   return text

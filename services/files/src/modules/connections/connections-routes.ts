@@ -1,13 +1,18 @@
 import { requireUser, type OperationHandlers } from '@hexa/kit';
+import { connectionTypeInfos } from './connections-fns.js';
 import type { ConnectionsService } from './connections-service.js';
 
 type ConnectionHandlers = Pick<
   OperationHandlers<'files'>,
-  'listWorkspaceConnections' | 'createWorkspaceConnection' | 'getWorkspaceConnection' | 'updateWorkspaceConnection' | 'deleteWorkspaceConnection' | 'testWorkspaceConnection' | 'getRunConnections'
+  'listConnectionTypes' | 'listWorkspaceConnections' | 'createWorkspaceConnection' | 'getWorkspaceConnection' | 'updateWorkspaceConnection' | 'deleteWorkspaceConnection' | 'testWorkspaceConnection' | 'getRunConnections'
 >;
 
 export function connectionsHandlers(connections: ConnectionsService): ConnectionHandlers {
   return {
+    listConnectionTypes: async ({ caller }) => {
+      requireUser(caller);
+      return { status: 200, body: connectionTypeInfos };
+    },
     listWorkspaceConnections: async ({ params }) => ({ status: 200, body: { items: await connections.list(params.slug) } }),
     createWorkspaceConnection: async ({ caller, params, body }) => ({ status: 201, body: await connections.create(requireUser(caller), params.slug, body) }),
     getWorkspaceConnection: async ({ params }) => ({ status: 200, body: await connections.get(params.slug, params.connection) }),

@@ -5,7 +5,7 @@ import { auditActor, decryptSecret, encryptSecret, httpError, needsReencryption,
 import type { ConnectionsTable, FilesDatabase, StoredField } from '../../database.js';
 import { writableWorkspace, type WorkspaceDirectory } from '../workspaces/workspace-directory.js';
 import { testPostgres, type TestOutcome } from './connection-test.js';
-import { checkFields, envNameOf, slugFromName, type FieldInput } from './connections-fns.js';
+import { checkFields, envNameOf, slugFromName, testableTypes, type ConnectionType, type FieldInput } from './connections-fns.js';
 
 type Row = Selectable<ConnectionsTable>;
 
@@ -188,7 +188,7 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
     async test(slug: string, connection: string): Promise<TestOutcome> {
       const workspace = await directory.describe(slug);
       const row = await find(workspace.id, connection);
-      if (row.type !== 'POSTGRESQL') throw httpError('connection_test_unsupported', `Testing a ${row.type} connection is not supported yet; PostgreSQL ones are.`);
+      if (!testableTypes.has(row.type as ConnectionType)) throw httpError('connection_test_unsupported', `Testing a ${row.type} connection is not supported yet; PostgreSQL ones are.`);
       return testPostgres(values(row), testTimeoutMs);
     },
 

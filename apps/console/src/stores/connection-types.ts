@@ -1,0 +1,40 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { useApi } from '../api/install';
+import { ApiError } from '../api/problem';
+import type { Schemas } from '../api/client';
+
+export type ConnectionTypeInfo = Schemas['ConnectionTypeInfo'];
+
+/**
+ * The connection types as the API describes them (`GET /connection-types`):
+ * each type's name, the fields a form starts with (which are secret), and
+ * whether it can be tested. Loaded once per session; the form is built from
+ * them, so the console keeps no second copy of the service's rules.
+ */
+export const useConnectionTypesStore = defineStore('connection-types', () => {
+  const items = ref<ConnectionTypeInfo[]>([]);
+  const error = ref<string | null>(null);
+  let loading: Promise<void> | null = null;
+
+  function load(): Promise<void> {
+    loading ??= (async () => {
+      const { data, error: problem } = await useApi().client.GET('/connection-types');
+      if (!data) {
+        error.value = new ApiError(problem).message;
+        loading = null; // try again next time
+        return;
+      }
+      items.value = data;
+      error.value = null;
+    })();
+    return loading;
+  }
+
+  /** A type's description; one the API did not list (yet) is shown by its code, with no fields to start from. */
+  function infoOf(type: Schemas['ConnectionType']): ConnectionTypeInfo {
+    return items.value.find((info) => info.type === type) ?? { type, label: type, fields: [], testable: false };
+  }
+
+  return { items, error, load, infoOf };
+});
