@@ -300,12 +300,21 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
     const taken: string[] = [];
     const lost: string[] = [];
     const waiting: string[] = [];
+    const unknown: typeof rows = [];
     rows.forEach((row, index) => {
       const state = states[index];
       if (state === 'active' || state === 'completed' || state === 'failed') taken.push(row.id);
-      else if (state === 'unknown') lost.push(row.id);
+      else if (state === 'unknown') unknown.push(row);
       else waiting.push(row.id);
     });
+    // A job in no state may still have its data: Redis lost part of the queue's keys (evicted, or a flush
+    // racing a worker). Adding the same id again would then do nothing, so the data goes first; a job a
+    // worker still holds the lock of (remove answers 0) is being processed: taken.
+    const removed = await within(
+      redisCallTimeoutMs,
+      Promise.all(unknown.map((row) => this.queues[row.queue as QueueName]?.remove(row.job_id) ?? Promise.resolve(1))),
+    );
+    unknown.forEach((row, index) => (removed[index] === 0 ? taken : lost).push(row.id));
     if (taken.length > 0) await this.db.deleteFrom('outbox').where('id', 'in', taken).execute();
     if (lost.length > 0) {
       await this.db.updateTable('outbox').set({ published_at: null, checked_at: null, next_attempt_at: new Date() }).where('id', 'in', lost).execute();

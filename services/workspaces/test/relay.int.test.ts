@@ -190,6 +190,25 @@ describe('when Redis loses a job no consumer took yet', () => {
   });
 });
 
+describe('when Redis loses a queue\'s lists but keeps a job\'s data (a partial loss)', () => {
+  it('clears what is left of the job and sends it again, so that it waits for a consumer', async () => {
+    const job = payload();
+    const jobId = `workspace.created-${job.workspaceId}`;
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, jobId));
+    await outbox.relay.runOnce();
+    expect(await outbox.queues.membership.getJobState(jobId)).toBe('waiting');
+    // The wait list and the marker go; the job's own hash stays.
+    const keys = await redis.keys(`${prefix}:membership:*`);
+    await redis.del(...keys.filter((key) => !key.endsWith(`:${jobId}`)));
+    expect(await outbox.queues.membership.getJobState(jobId)).toBe('unknown');
+    expect(await redis.exists(`${prefix}:membership:${jobId}`)).toBe(1);
+    expect(await outbox.relay.runOnce()).toMatchObject({ redelivered: 1 });
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 1 });
+    expect(await outbox.queues.membership.getJobState(jobId)).toBe('waiting');
+    expect((await outbox.queues.membership.getJob(jobId))?.data).toEqual(job);
+  });
+});
+
 describe('when a service delivers the jobs it just committed at once', () => {
   it('publishes those and only those, and the passes verify them as any other', async () => {
     const [mine, other] = [payload(), payload()];

@@ -1,8 +1,7 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
 import { useApi } from '../api/install';
-import { ApiError } from '../api/problem';
 import type { Schemas } from '../api/client';
+import { loadOnce } from './load-once';
 
 export type ConnectionTypeInfo = Schemas['ConnectionTypeInfo'];
 
@@ -13,23 +12,7 @@ export type ConnectionTypeInfo = Schemas['ConnectionTypeInfo'];
  * them, so the console keeps no second copy of the service's rules.
  */
 export const useConnectionTypesStore = defineStore('connection-types', () => {
-  const items = ref<ConnectionTypeInfo[]>([]);
-  const error = ref<string | null>(null);
-  let loading: Promise<void> | null = null;
-
-  function load(): Promise<void> {
-    loading ??= (async () => {
-      const { data, error: problem } = await useApi().client.GET('/connection-types');
-      if (!data) {
-        error.value = new ApiError(problem).message;
-        loading = null; // try again next time
-        return;
-      }
-      items.value = data;
-      error.value = null;
-    })();
-    return loading;
-  }
+  const { items, error, load } = loadOnce<ConnectionTypeInfo>(() => useApi().client.GET('/connection-types'));
 
   /** A type's description; one the API did not list (yet) is shown by its code, with no fields to start from. */
   function infoOf(type: Schemas['ConnectionType']): ConnectionTypeInfo {
