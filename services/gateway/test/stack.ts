@@ -80,13 +80,25 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A port nothing listens on now: each service is called by the other, so one must know the other's port before either listens. */
+/**
+ * A port nothing listens on now: each service is called by the other, so one must know the other's port
+ * before either listens. Taken at random below Linux's ephemeral range (32768–60999) and away from the fixed
+ * platform ports (27080–31089): a port the kernel hands out for outgoing connections (the suite opens
+ * thousands) could be taken between this check and the service's listen, as happened once.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 7000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return candidate;
+    }
+  }
 }
 
 /**
