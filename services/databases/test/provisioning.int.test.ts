@@ -150,6 +150,32 @@ describe('when provisioning dies between two steps and runs again', () => {
   });
 });
 
+describe('when provisioning died after creating the logins but before granting them to the admin login', () => {
+  it('grants them on the retry (it asks whether the admin holds their privileges, not whether a membership exists) and completes', async () => {
+    const workspace = newWorkspace();
+    const real = clusterOf();
+    try {
+      await provisioningWith(real).accept(workspace, { queue: 'databases', id: `test-${workspace.workspaceId}`, name: 'workspace.created' });
+      const { owner, reader, names } = await fixture.passwords(workspace.workspaceId);
+      await real.ensureRoles(names, { owner, reader });
+      const admin = new URL(testWorkspaceClusterAdminUrl).username;
+      // As if the worker died between CREATE ROLE and GRANT.
+      await asSuperuser(`revoke "${names.owner}", "${names.reader}" from "${admin}"`);
+      const held = "select pg_has_role($1, $2, 'USAGE') as usage";
+      expect(await asSuperuser(held, [admin, names.owner])).toEqual([{ usage: false }]);
+
+      await provisioningWith(real).run(workspace.workspaceId, { final: true });
+      await fixture.waitForStatus(workspace.workspaceId, 'ready');
+      expect(await asSuperuser(held, [admin, names.owner])).toEqual([{ usage: true }]);
+      expect(await asSuperuser(held, [admin, names.reader])).toEqual([{ usage: true }]);
+      expect(await runAs({ user: names.owner, password: owner, database: names.database }, ['create table t (id int)', 'insert into t values (1)'])).toEqual([[], []]);
+      expect(await runAs({ user: names.reader, password: reader, database: names.database }, ['select id from t'])).toEqual([[{ id: 1 }]]);
+    } finally {
+      await real.close();
+    }
+  });
+});
+
 describe('when a login with the workspace\'s name already exists with privileges a workspace login must not have', () => {
   it('fails at once with the reason, and an Admin\'s retry completes once the cause is gone', async () => {
     const workspace = newWorkspace();

@@ -83,3 +83,18 @@ export function userUrl(endpoint: ClusterEndpoint, user: string, password: strin
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${endpoint.port}/${encodeURIComponent(database)}`;
 }
+
+/**
+ * A workspace login refused by the cluster with the password the platform just
+ * gave it (SQLSTATE 28P01 wrong password, 28000 login not allowed): not the
+ * platform's admin login, whose refusal means a different fix.
+ */
+export class WorkspaceLoginRefused extends Error {
+  constructor(
+    readonly login: string,
+    readonly code: string,
+  ) {
+    super(`The workspace database cluster refused login ${login} with the password just set (${code})`);
+    this.name = 'WorkspaceLoginRefused';
+  }
+}

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { httpError, scramVerifier } from '@hexa/kit';
-import { endpointOf, loginUrl, type ClusterEndpoint, type WorkspaceDatabaseNames } from './cluster-fns.js';
+import { endpointOf, loginUrl, WorkspaceLoginRefused, type ClusterEndpoint, type WorkspaceDatabaseNames } from './cluster-fns.js';
 
 /** What every workspace database gets (settings of the service). */
 export interface WorkspaceDatabaseSettings {
@@ -66,10 +66,14 @@ export function createWorkspaceCluster(options: { adminUrl: string; settings: Wo
 
   async function ensureRole(role: string, password: string): Promise<void> {
     const verifier = sql.lit(scramVerifier(password));
+    // Whether the admin holds the login's privileges, not whether some membership row exists: from
+    // PostgreSQL 16 on, CREATE ROLE by a CREATEROLE login adds one itself, with ADMIN OPTION only (no
+    // INHERIT, no SET), so a retry after dying before the GRANT would otherwise skip it and fail for good.
     const [existing] = (
       await sql<{ superuser: boolean; privileged: boolean; member: boolean }>`
         select r.rolsuper as superuser, (r.rolreplication or r.rolbypassrls) as privileged,
-               exists (select 1 from pg_auth_members m where m.roleid = r.oid and m.member = (select oid from pg_roles where rolname = current_user)) as member
+               pg_has_role(current_user, r.oid, 'USAGE')
+               and (current_setting('server_version_num')::int < 160000 or pg_has_role(current_user, r.oid, ${sql.lit('SET')})) as member
         from pg_roles r where r.rolname = ${role}`.execute(admin)
     ).rows;
     if (existing?.superuser || existing?.privileged) {
@@ -166,13 +170,17 @@ export function createWorkspaceCluster(options: { adminUrl: string; settings: Wo
 
     endSessions,
 
-    /** Signs in as a login over the network, as users do; throws when refused (28P01 for a wrong password). */
+    /** Signs in as a login over the network, as users do; throws `WorkspaceLoginRefused` when its password or login is refused. */
     async checkLogin(database: string, user: string, password: string): Promise<void> {
       const client = new pg.Client({ connectionString: loginUrl(adminUrl, user, password, database), connectionTimeoutMillis: connectTimeoutMs, application_name: 'hexa:databases-check' });
       client.on('error', () => undefined);
       try {
         await client.connect();
         await client.query('select 1');
+      } catch (error) {
+        const code = codeOf(error);
+        if (code === '28P01' || code === '28000') throw new WorkspaceLoginRefused(user, code);
+        throw error;
       } finally {
         await client.end().catch(() => undefined);
       }

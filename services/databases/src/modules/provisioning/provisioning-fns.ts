@@ -1,4 +1,5 @@
 import { AppError, isDatabaseUnavailable } from '@hexa/kit';
+import { WorkspaceLoginRefused } from '../cluster/cluster-fns.js';
 
 /**
  * The steps on the workspace cluster, in order. Each is recorded when done,
@@ -31,6 +32,8 @@ const reasonMaxLength = 500;
  */
 export function describeFailure(error: unknown): Failure {
   if (error instanceof AppError) return { reason: error.message.slice(0, reasonMaxLength), retryable: error.status >= 500 };
+  // Retried: the retry sets the same password again before signing in (a replica or pooler may have lagged).
+  if (error instanceof WorkspaceLoginRefused) return { reason: error.message, retryable: true };
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (isDatabaseUnavailable(error)) {
     return { reason: `The workspace database cluster cannot be reached${typeof code === 'string' ? ` (${code})` : ''}`, retryable: true };

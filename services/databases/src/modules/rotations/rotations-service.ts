@@ -16,8 +16,9 @@ const databasesActor = { kind: 'service', service: 'databases' } as const;
 
 /**
  * Password regeneration: an Admin requests it (one at a time per workspace),
- * a queued job sets the new password, ends the login's sessions, proves the
- * new password signs in, and only then records it and says `succeeded`.
+ * a queued job sets the new password and records it as the login's at once
+ * (the cluster has it from then on), ends the login's sessions, proves the new
+ * password signs in, and only then says `succeeded`.
  */
 export function createRotationsService(deps: {
   db: Kysely<DatabasesDatabase>;
@@ -61,14 +62,19 @@ export function createRotationsService(deps: {
         .execute();
     }
     await cluster.setPassword(row.owner_role, password);
-    const ended = await cluster.endSessions([row.owner_role]);
-    await cluster.checkLogin(row.database_name, row.owner_role, password);
+    // The cluster has the new password from here on: the credentials (and runs) must hand it out even if
+    // what follows fails. The rotation keeps it too, so that a retry or the reconciler sets the same one.
     await db.transaction().execute(async (trx) => {
       await trx
         .updateTable('workspace_databases')
         .set({ owner_password: secrets.seal(password, { workspaceId: row.workspace_id, login: 'owner' }), updated_at: sql<Date>`now()` })
         .where('workspace_id', '=', row.workspace_id)
         .execute();
+      await trx.updateTable('password_rotations').set({ updated_at: sql<Date>`now()` }).where('id', '=', rotationId).execute();
+    });
+    const ended = await cluster.endSessions([row.owner_role]);
+    await cluster.checkLogin(row.database_name, row.owner_role, password);
+    await db.transaction().execute(async (trx) => {
       await trx
         .updateTable('password_rotations')
         .set({ status: 'succeeded', new_password: null, completed_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
@@ -122,7 +128,8 @@ export function createRotationsService(deps: {
         if (attempt.final || !failure.retryable) {
           const rotation = await findRotation(db, payload.rotationId).catch(() => undefined);
           const row = rotation ? await findWorkspaceDatabase(db, rotation.workspace_id).catch(() => undefined) : undefined;
-          // The new password may or may not be set on the cluster: another rotation makes both agree again.
+          // Once the cluster took the new password, the stored one is it (see `rotate`); the new password is no
+          // longer needed. The failed step's reason says what to fix before requesting another rotation.
           if (rotation && row) await finish(rotation, row.slug, 'failed', `${failure.reason}; request another rotation`).catch(() => undefined);
         }
         throw failure.retryable ? new Error(failure.reason) : httpError('conflict', failure.reason);
