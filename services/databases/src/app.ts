@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { bindOperations, createHttpApp, createInternalTokens, createQueues, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { DatabasesConfig } from './config.js';
 import type { DatabasesDatabase } from './database.js';
@@ -19,6 +20,8 @@ export interface DatabasesAppDeps {
   config: DatabasesConfig;
   db: Kysely<DatabasesDatabase>;
   redis: Redis;
+  /** Where the log lines go (default: stdout). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function buildDatabasesApp(deps: DatabasesAppDeps): Promise<Fastify
     logLevel: config.LOG_LEVEL,
     metrics,
     readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
+    ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),
   });
   const tokens = createInternalTokens({ service: 'databases', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const secrets = createSecrets(config.HEXA_DATABASE_ENCRYPTION_KEY);

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { createDatabase, createOutboxRelay, createRedis, createWorker, databaseLogin } from '@hexa/kit';
 import { eventually, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
-import { createDatabasesWorker, ensureClusterAdmin, type DatabasesWorker } from '@hexa/databases';
+import { buildDatabasesApp, createDatabasesWorker, ensureClusterAdmin, type DatabasesDatabase, type DatabasesWorker } from '@hexa/databases';
 import { createAuditService, createMemberRolesService, createProvisioningService, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
@@ -21,13 +21,16 @@ let databasesWorker: DatabasesWorker;
 let slug: string;
 let workspaceId: string;
 let readyAfterMs: number;
+const contentTimeoutMs = 2000;
+const exactCountLimit = 100;
 const tokens: Record<'owner' | 'viewer' | 'editor' | 'admin', string> = { owner: '', viewer: '', editor: '', admin: '' };
 const ids: Record<'viewer' | 'editor' | 'admin', string> = { viewer: '', editor: '', admin: '' };
 
 beforeAll(async () => {
   const admin = databaseLogin(testWorkspaceClusterAdminUrl);
   await ensureClusterAdmin({ superuserUrl: testWorkspaceClusterSuperuserUrl, role: admin.role, password: admin.password });
-  stack = await startStack({ databasesEnv: { OUTBOX_RELAY_INTERVAL_MS: '100' } });
+  // Short content timeout and a low exact-count threshold: the tests below reach both on small tables.
+  stack = await startStack({ databasesEnv: { OUTBOX_RELAY_INTERVAL_MS: '100', CONTENT_STATEMENT_TIMEOUT_MS: String(contentTimeoutMs), CONTENT_EXACT_COUNT_LIMIT: String(exactCountLimit) } });
   // The workers the stack leaves to tests: the workspaces outbox and queue, and the databases worker.
   workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
   redis = [createRedis(testRedisUrl), createRedis(testRedisUrl, 'worker')];
@@ -346,5 +349,122 @@ describe('when the workspace is archived, then restored', () => {
     await eventually(async () => ((await loginWith(after.url)) === 'ok' ? true : undefined));
     expect(await loginWith(before.url)).toBe('28P01');
     expect((await get('/database/tables/cases/rows?orderBy=id', 'viewer')).json().rows).toHaveLength(4);
+  });
+});
+
+/** Waits until no rotation is pending or running, so that the credentials read next stay the last ones. */
+async function noRotationUnderway(): Promise<void> {
+  await eventually(async () => ((await query(`select 1 from "${stack.schemas.databases}".password_rotations where status in ('pending', 'running')`)).length === 0 ? true : undefined));
+}
+
+describe('when the content pages meet slow, large, wide or hidden tables', () => {
+  const slowTables = ['slow_a', 'slow_b', 'slow_c'];
+  const columns = Array.from({ length: 150 }, (_, index) => `c${index + 1}`);
+
+  beforeAll(async () => {
+    await noRotationUnderway();
+    const { url, username } = await credentials();
+    expect(
+      psql(
+        url,
+        // Reading each row of these takes 0.1 s as the read-only login (a policy the owner is not subject to): 5 s to count.
+        ...slowTables.flatMap((table) => [
+          `create table ${table} (id int)`,
+          `insert into ${table} select generate_series(1, 50)`,
+          `analyze ${table}`,
+          `alter table ${table} enable row level security`,
+          `create policy slowly on ${table} for select using (pg_sleep(0.1) is not null)`,
+        ]),
+        'create view napping as select 1 as nap from pg_sleep(30)',
+        'create table counted (id int)',
+        'insert into counted select generate_series(1, 500)',
+        'analyze counted',
+        `create table wide (${columns.map((column) => `${column} int`).join(', ')})`,
+        `insert into wide values (${columns.map((_, index) => index + 1).join(', ')})`,
+        "create table hidden (secret text)",
+        "insert into hidden values ('only the owner reads this')",
+        `revoke select on hidden from "${username}_ro"`,
+        'select secret from hidden',
+      ),
+    ).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('answers 503 with Retry-After when a query runs past the statement timeout', async () => {
+    const answer = await get('/database/tables/napping/rows', 'viewer');
+    expect({ status: answer.statusCode, code: answer.json().code, retryAfter: answer.headers['retry-after'] }).toEqual({ status: 503, code: 'service_unavailable', retryAfter: '2' });
+    expect(answer.json().detail).toBe(`The workspace database took longer than ${contentTimeoutMs} ms to answer.`);
+  });
+
+  it('lists the tables within one time budget: the counts that do not fit show the estimate, above the threshold the estimate too', async () => {
+    const started = Date.now();
+    const answer = await get('/database/tables', 'viewer');
+    const tookMs = Date.now() - started;
+    expect(answer.statusCode).toBe(200);
+    const items = answer.json<{ items: { name: string; rowCount: number | null; rowCountExact: boolean }[] }>().items;
+    const byName = new Map(items.map((item) => [item.name, item]));
+    // Counting each of the three would take 5 s, and each on its own timeout 3 × 2 s: they share one 2 s budget.
+    for (const table of slowTables) expect(byName.get(table)).toMatchObject({ rowCount: 50, rowCountExact: false });
+    expect(tookMs).toBeLessThan(3 * contentTimeoutMs);
+    expect(byName.get('counted')).toMatchObject({ rowCount: 500, rowCountExact: false });
+    expect(byName.get('cases')).toMatchObject({ rowCount: 4, rowCountExact: true });
+  });
+
+  it('shows the first 100 columns of a wide table and says how many it has; rows may be ordered by any of them', async () => {
+    const tables = (await get('/database/tables', 'viewer')).json<{ items: { name: string; columns: { name: string }[]; columnCount?: number }[] }>().items;
+    const wide = tables.find((table) => table.name === 'wide')!;
+    expect(wide.columns.map((column) => column.name)).toEqual(columns.slice(0, 100));
+    expect(wide.columnCount).toBe(150);
+    expect(tables.find((table) => table.name === 'cases')).not.toHaveProperty('columnCount');
+
+    const rows = await get('/database/tables/wide/rows?orderBy=c150', 'viewer');
+    expect(rows.statusCode).toBe(200);
+    expect(rows.json()).toMatchObject({ columnCount: 150, rows: [columns.slice(0, 100).map((_, index) => String(index + 1))] });
+    expect(rows.json().columns).toHaveLength(100);
+  });
+
+  it('reads as the read-only login: a table it may not SELECT is neither listed nor readable, though its owner reads it', async () => {
+    const names = (await get('/database/tables', 'admin')).json<{ items: { name: string }[] }>().items.map((item) => item.name);
+    expect(names).toContain('counted');
+    expect(names).not.toContain('hidden');
+    const answer = await get('/database/tables/hidden/rows', 'admin');
+    expect({ status: answer.statusCode, code: answer.json().code }).toEqual({ status: 404, code: 'table_not_found' });
+    expect(answer.body).not.toContain('only the owner reads this');
+  });
+});
+
+describe('when credentials are read and the password regenerated, with every log line kept', () => {
+  it('no password appears in the databases service\'s log or the gateway\'s, nor in clear in the rotations', async () => {
+    const databaseLines: string[] = [];
+    const gatewayLines: string[] = [];
+    const databasesApp = await buildDatabasesApp({
+      config: { ...stack.databasesConfig, LOG_LEVEL: 'trace' },
+      db: createDatabase<DatabasesDatabase>({ url: stack.databasesConfig.DATABASE_URL, schema: stack.schemas.databases }),
+      redis: createRedis(testRedisUrl),
+      logDestination: { write: (line: string) => void databaseLines.push(line) },
+    });
+    try {
+      const databasesUrl = await databasesApp.listen({ host: '127.0.0.1', port: 0 });
+      const gateway = await stack.startGateway({ env: { DATABASES_URL: databasesUrl, LOG_LEVEL: 'trace' }, logDestination: { write: (line: string) => void gatewayLines.push(line) } });
+      const call = (method: 'GET' | 'POST', url: string, as: keyof typeof tokens) =>
+        gateway.inject({ method, url: `/api/workspaces/${slug}${url}`, headers: { authorization: `Bearer ${tokens[as]}` } });
+
+      await noRotationUnderway();
+      const before = (await call('GET', '/database/credentials', 'editor')).json<{ password: string }>();
+      const rotation = await call('POST', '/database/password-rotations', 'admin');
+      expect(rotation.statusCode).toBe(202);
+      await eventually(async () => ((await call('GET', `/database/password-rotations/${rotation.json().id}`, 'admin')).json().status === 'succeeded' ? true : undefined));
+      const after = (await call('GET', '/database/credentials', 'editor')).json<{ password: string }>();
+      expect(after.password).not.toBe(before.password);
+
+      // The logs did record these requests (at trace level, the most they ever say).
+      expect(databaseLines.join('')).toContain('/database/credentials');
+      expect(gatewayLines.join('')).toContain('/database/credentials');
+      const rotations = JSON.stringify(await query(`select * from "${stack.schemas.databases}".password_rotations`));
+      for (const password of [before.password, after.password]) {
+        for (const text of [databaseLines.join(''), gatewayLines.join(''), rotations]) expect(text).not.toContain(password);
+      }
+    } finally {
+      await databasesApp.close();
+    }
   });
 });

@@ -13,6 +13,12 @@ export const relationKinds: Record<string, Schemas['DatabaseTable']['kind']> = {
 export const cellMaxLength = 4096;
 
 /**
+ * Columns a content page shows of one relation, first by position: PostgreSQL allows 1,600, and a page of
+ * rows is rows × columns × cells of up to `cellMaxLength` characters.
+ */
+export const columnMaxCount = 100;
+
+/**
  * A cell as the API shows it: PostgreSQL's text form, cut at `cellMaxLength`
  * characters with an ellipsis.
  *
