@@ -1,4 +1,5 @@
 import { cellOf, rowCountOf } from '../src/modules/content/content-fns.js';
+import { WorkspaceLoginRefused } from '../src/modules/cluster/cluster-fns.js';
 import { describeFailure } from '../src/modules/provisioning/provisioning-fns.js';
 
 describe('when a row count is shown', () => {
@@ -23,5 +24,8 @@ describe('when a step on the workspace cluster fails', () => {
     expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5433'), { code: 'ECONNREFUSED' }))).toEqual({ reason: 'The workspace database cluster cannot be reached (ECONNREFUSED)', retryable: true });
     expect(describeFailure(Object.assign(new Error('permission denied to create role'), { code: '42501' }))).toEqual({ reason: 'The workspace database cluster refused a step (42501: permission denied to create role)', retryable: false });
     expect(describeFailure(new Error('password=hunter2 somewhere in a message'))).toEqual({ reason: 'Provisioning failed unexpectedly; the worker log has the details', retryable: true });
+    // The admin login refused is an operator's fix; a workspace login refused its new password is not.
+    expect(describeFailure(Object.assign(new Error('password authentication failed for user "hexa_workspace_admin"'), { code: '28P01' })).reason).toBe("The workspace database cluster refused the platform's admin login (28P01)");
+    expect(describeFailure(new WorkspaceLoginRefused('hexa_ws_1', '28P01'))).toEqual({ reason: 'The workspace database cluster refused login hexa_ws_1 with the password just set (28P01)', retryable: true });
   });
 });

@@ -15,7 +15,8 @@ beforeAll(async () => {
   fixture = await setUp({ RECONCILE_INTERVAL_MS: '3600000' });
   await fixture.startWorker();
 });
-afterAll(() => fixture.close());
+// Dropping every database the file made takes a while on a loaded machine.
+afterAll(() => fixture.close(), 60_000);
 
 function clusterOf(): WorkspaceCluster {
   const { config } = fixture;
@@ -23,6 +24,14 @@ function clusterOf(): WorkspaceCluster {
     adminUrl: config.HEXA_WORKSPACE_DB_ADMIN_URL,
     settings: { connectionLimit: config.WORKSPACE_DB_CONNECTION_LIMIT, statementTimeoutMs: config.WORKSPACE_DB_STATEMENT_TIMEOUT_MS, idleInTransactionTimeoutMs: config.WORKSPACE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS },
   });
+}
+
+function loginUrlOf(login: { user: string; password: string; database: string }): string {
+  const url = new URL(testWorkspaceClusterAdminUrl);
+  url.username = login.user;
+  url.password = login.password;
+  url.pathname = `/${login.database}`;
+  return url.toString();
 }
 
 function provisioningWith(cluster: WorkspaceCluster) {
@@ -100,6 +109,24 @@ describe('when a workspace is created', () => {
     );
     expect(database).toEqual({ limit: 20, settings: ['statement_timeout=900000', 'idle_in_transaction_session_timeout=600000'] });
     expect(await runAs(login.owner, ['show statement_timeout', 'show idle_in_transaction_session_timeout'])).toEqual([[{ statement_timeout: '15min' }], [{ idle_in_transaction_session_timeout: '10min' }]]);
+  });
+
+  it('refuses a connection beyond the limit, whichever login opens it', async () => {
+    const limit = fixture.config.WORKSPACE_DB_CONNECTION_LIMIT;
+    const open: pg.Client[] = [];
+    try {
+      for (let index = 0; index < limit; index++) {
+        const client = new pg.Client({ connectionString: loginUrlOf(login.owner) });
+        client.on('error', () => undefined);
+        open.push(client);
+        await client.connect();
+      }
+      expect(await loginOutcome(login.owner)).toBe('53300');
+      expect(await loginOutcome(login.reader)).toBe('53300');
+    } finally {
+      await Promise.all(open.map((client) => client.end().catch(() => undefined)));
+    }
+    expect(await eventually(async () => ((await loginOutcome(login.owner)) === 'ok' ? 'ok' : undefined))).toBe('ok');
   });
 
   it('changes nothing and fails nothing when the job is delivered again', async () => {

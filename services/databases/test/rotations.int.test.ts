@@ -7,7 +7,17 @@ import { asSuperuser, loginOutcome, newWorkspace, setUp, type Fixture } from './
 
 // Password rotations against the real workspace cluster: failures, a job dying midway, the reconciler.
 let fixture: Fixture;
-const silent = pino({ level: 'silent' });
+/** What the rotations run by the tests themselves log (the fixture's workers log into `fixture.logs`). */
+const lines: string[] = [];
+const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+
+/** No password in any log line, nor in clear in any rotation row. */
+async function expectNowhere(passwords: string[]): Promise<void> {
+  const rows = JSON.stringify(await query(`select * from "${fixture.schema}".password_rotations`));
+  for (const password of passwords) {
+    for (const text of [lines.join(''), fixture.logs.join(''), rows]) expect(text).not.toContain(password);
+  }
+}
 
 beforeAll(async () => {
   fixture = await setUp({ RECONCILE_INTERVAL_MS: '3600000' });
@@ -24,7 +34,7 @@ function clusterOf(): WorkspaceCluster {
 }
 
 function rotationsWith(cluster: WorkspaceCluster) {
-  return createRotationsService({ db: fixture.db, secrets: fixture.secrets, cluster, log: silent });
+  return createRotationsService({ db: fixture.db, secrets: fixture.secrets, cluster, log });
 }
 
 /** A ready workspace and a rotation of its password recorded as requested (its job is the test's to run). */
@@ -117,6 +127,8 @@ describe('when the rotation job dies right after the cluster took the new passwo
       expect(after.owner).toBe(chosen);
       expect(await loginOutcome({ ...login, password: chosen })).toBe('ok');
       expect(await loginOutcome({ ...login, password: before.owner })).toBe('28P01');
+      expect(lines.join('')).toContain('password rotation attempt failed');
+      await expectNowhere([before.owner, chosen]);
     } finally {
       await real.close();
     }
@@ -141,5 +153,7 @@ describe('when a rotation made no progress for a while and its job is gone', () 
     expect(await loginOutcome({ user: after.names.owner, password: after.owner, database: after.names.database })).toBe('ok');
     expect(await loginOutcome({ user: lost.before.names.owner, password: lost.before.owner, database: lost.before.names.database })).toBe('28P01');
     expect(await rotationRow(waiting.rotationId)).toMatchObject({ status: 'pending', generation: 1 });
+    expect(fixture.logs.join('')).toContain('database password rotated');
+    await expectNowhere([lost.before.owner, after.owner]);
   });
 });
