@@ -3,7 +3,7 @@
  * (real processes, on a database of its own), side by side with its floor in
  * the same run, and writes docs/benchmarks.md.
  *
- *   pnpm bench [-- --only gateway,listing,load,files,runs] [--duration 10] [--runs 3] [--load-duration 60] [--profile DIR] [--heap-snapshots DIR] [--node-args FLAGS]
+ *   pnpm bench [-- --only gateway,listing,load,files,runs,provisioning] [--duration 10] [--runs 3] [--load-duration 60] [--provisioning-batch 50] [--profile DIR] [--heap-snapshots DIR] [--node-args FLAGS]
  *
  * `listing` and `load` run against an organization of 50,000 workspaces
  * seeded first; `load` ends with every process's memory after it idled.
@@ -21,6 +21,7 @@ import { startPlatform } from '../deploy/local/test/platform.js';
 import type { Section } from './report.js';
 import { renderReport } from './report.js';
 import { filesTransfer } from './scenarios/files.js';
+import { provisioningLatency } from './scenarios/provisioning.js';
 import { runLatency } from './scenarios/runs.js';
 import { gatewayOverhead } from './scenarios/gateway.js';
 import { listing } from './scenarios/listing.js';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     'load-duration': { type: 'string', default: '60' },
+    // Workspaces created at once by the provisioning scenario (issue 11: 50).
+    'provisioning-batch': { type: 'string', default: '50' },
     port: { type: 'string', default: '27080' },
     profile: { type: 'string' },
     'heap-snapshots': { type: 'string' },
@@ -41,7 +44,7 @@ const { values } = parseArgs({
   },
 });
 const settings = { duration: Number(values.duration), runs: Number(values.runs), loadDuration: Number(values['load-duration']) };
-const known = ['gateway', 'listing', 'load', 'files', 'runs'];
+const known = ['gateway', 'listing', 'load', 'files', 'runs', 'provisioning'];
 const selected = values.only ? values.only.split(',') : known;
 for (const name of selected) if (!known.includes(name)) throw new Error(`unknown scenario ${name}; known: ${known.join(', ')}`);
 /** The organization the listing and load scenarios run against, and who is a member of how many of its workspaces. */
@@ -101,6 +104,10 @@ try {
   if (selected.includes('runs')) {
     step('runs');
     sections.push(await runLatency(platform, settings));
+  }
+  if (selected.includes('provisioning')) {
+    step('provisioning');
+    sections.push(await provisioningLatency(platform, { ...settings, batch: Number(values['provisioning-batch']) }));
   }
   if (selected.includes('listing') || selected.includes('load')) {
     step(`seeding an organization of ${organizationSize}`);
