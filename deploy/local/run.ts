@@ -4,8 +4,9 @@
  * in .hexa/, provisions each service's database role and schema, migrates,
  * seeds the organization owner, then runs every service and worker of the
  * service registry (packages/contract/src/services.ts) under `concurrently`:
- * output prefixed by name; a process that exits unexpectedly is logged and
- * restarted with a growing delay; only Ctrl-C or SIGTERM stops everything.
+ * output prefixed by name; a process that exits unexpectedly, whatever its
+ * code, is logged and restarted with a capped backoff (deploy/local/restart.ts);
+ * only Ctrl-C or SIGTERM stops everything.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -13,10 +14,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { map } from 'rxjs';
-import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger, RestartProcess, type Command, type FlowController } from 'concurrently';
+import { createConcurrently, KillOnSignal, LogError, LogExit, LogOutput, Logger } from 'concurrently';
 import { backendServiceNames, serviceNames, serviceRegistry, serviceUrlSetting, type ServiceName } from '@hexa/contract';
 import { build, bundles } from '../../scripts/build.js';
+import { ownerLine, type OwnerLogin } from './banner.js';
+import { defaultRestartPolicy, RestartUnexpectedExits } from './restart.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // A second instance on one machine (the fault tests run one) keeps its own state, roles, ports and Redis keys.
@@ -24,6 +26,11 @@ const stateDir = process.env.HEXA_STATE_DIR || join(root, '.hexa');
 const rolePrefix = process.env.HEXA_DATABASE_ROLE_PREFIX || 'hexa_';
 if (!/^[a-z][a-z0-9_]{0,40}$/.test(rolePrefix)) throw new Error(`HEXA_DATABASE_ROLE_PREFIX must be a plain lower-case identifier prefix, got ${JSON.stringify(rolePrefix)}`);
 const readyTimeoutMs = 60_000;
+// The longest wait before restarting a process that crashes again and again; the fault tests shorten it.
+const restartMaxDelayMs = Number(process.env.HEXA_RESTART_MAX_DELAY_MS || defaultRestartPolicy.maxDelayMs);
+if (!Number.isInteger(restartMaxDelayMs) || restartMaxDelayMs < defaultRestartPolicy.firstDelayMs) {
+  throw new Error(`HEXA_RESTART_MAX_DELAY_MS must be a whole number of milliseconds, at least ${defaultRestartPolicy.firstDelayMs}`);
+}
 
 const log = (message: string): void => {
   process.stderr.write(`[hexa] ${message}\n`);
@@ -68,12 +75,7 @@ const servicePublicKeys = Object.fromEntries(
 );
 writeFileSync(servicePublicKeysFile, `${JSON.stringify(servicePublicKeys, null, 2)}\n`);
 
-interface Owner {
-  email: string;
-  password: string;
-  /** Generated here and kept in .hexa/owner.json (not given through HEXA_OWNER_PASSWORD): only then is it printed. */
-  generated: boolean;
-}
+type Owner = Omit<OwnerLogin, 'passwordSignsIn'>;
 
 /**
  * The owner's login for the seed: e-mail and password from the environment
@@ -257,8 +259,10 @@ const bundleEnv = { MALLOC_ARENA_MAX: '2' };
 /** Extra Node.js flags for every process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (NODE_OPTIONS refuses some). */
 const nodeArgs = (process.env.HEXA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => (stopping = true));
+// Registered before concurrently's KillOnSignal, so that the restart controller knows it is stopping before any child ends.
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => stop.abort());
+const stopping = (): boolean => stop.signal.aborted;
 
 /**
  * Runs a file in one node process (no pnpm or shell in between), in a process group of its own, so that Ctrl-C in a
@@ -278,7 +282,7 @@ function launch(file: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioO
  * Returns what the step sent over its IPC channel (the owner seed reports there).
  */
 async function runStep(file: string, env: NodeJS.ProcessEnv): Promise<unknown[]> {
-  if (stopping) return [];
+  if (stopping()) return [];
   log(`running ${file}`);
   const child = launch(file, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages: unknown[] = [];
@@ -287,30 +291,14 @@ async function runStep(file: string, env: NodeJS.ProcessEnv): Promise<unknown[]>
     child.once('exit', (exitCode, signal) => resolve(signal ?? exitCode ?? 1));
     child.once('error', (error) => resolve(error.message));
   });
-  if (code !== 0 && !stopping) throw new Error(`${file} ended with ${code}`);
+  if (code !== 0 && !stopping()) throw new Error(`${file} ended with ${code}`);
   return messages;
 }
 
 /**
- * Once the supervisor is stopping, a process that ends is done, whatever its
- * exit code: one still starting when SIGTERM came (killed by the signal,
- * before its handler was installed) must not be started again behind the
- * supervisor's back. Placed before RestartProcess, which restarts any
- * non-zero exit.
- */
-const noRestartWhenStopping: FlowController = {
-  handle: (commands: Command[]) => ({
-    commands: commands.map((command) => {
-      const close = command.close.pipe(map((event) => (stopping ? { ...event, exitCode: 0 } : event)));
-      return new Proxy(command, { get: (target, property) => (property === 'close' ? close : target[property as keyof Command]) });
-    }),
-  }),
-};
-
-/**
  * Runs every process under concurrently: output prefixed by name, each exit
  * logged, a process that ends unexpectedly started again after 1 s, 2 s, 4 s…
- * (concurrently's exponential delay), for as long as the supervisor runs.
+ * up to 30 s (deploy/local/restart.ts), for as long as the supervisor runs.
  * SIGINT, SIGTERM or SIGHUP is passed to each process's group once; the
  * supervisor ends when they all have.
  */
@@ -336,8 +324,7 @@ function supervise(): Promise<unknown> {
         new LogOutput({ logger }),
         new LogExit({ logger }),
         new KillOnSignal({ process, abortController }),
-        noRestartWhenStopping,
-        new RestartProcess({ logger, delay: 'exponential', tries: -1 }),
+        new RestartUnexpectedExits({ logger, stop: stop.signal, policy: { ...defaultRestartPolicy, maxDelayMs: restartMaxDelayMs } }),
       ],
     },
   );
@@ -363,7 +350,7 @@ function supervise(): Promise<unknown> {
 async function waitUntilReady(url: string): Promise<boolean> {
   let deadline = Date.now() + readyTimeoutMs;
   let last = 'no answer';
-  while (!stopping) {
+  while (!stopping()) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       const body = await response.text();
@@ -413,10 +400,10 @@ try {
   process.exit(1);
 }
 
-if (stopping) process.exit(0);
+if (stopping()) process.exit(0);
 log('compiling the services (scripts/build.ts)');
 await build();
-if (stopping) process.exit(0);
+if (stopping()) process.exit(0);
 const supervised = supervise().then(
   () => process.exit(0),
   () => process.exit(1),
@@ -427,23 +414,8 @@ const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(gatewa
 const probeHost = local ? '127.0.0.1' : gatewayHost.includes(':') ? `[${gatewayHost}]` : gatewayHost;
 const publicUrl = `http://${local ? 'localhost' : probeHost}:${gatewayPort}`;
 
-/**
- * The owner's login as the banner shows it: the password only when it was
- * generated here and still signs in. One given through HEXA_OWNER_PASSWORD is
- * the user's to know; one changed in Hexa since is not ours to show.
- */
-function ownerLine(): string {
-  if (!ownerPasswordSignsIn && owner.generated) {
-    return `Organization owner: ${owner.email} (its password is not the one npm start generated: changed in Hexa, or set before; HEXA_OWNER_PASSWORD_RESET=true npm start resets it and prints it)`;
-  }
-  if (!ownerPasswordSignsIn) {
-    return `Organization owner: ${owner.email} (HEXA_OWNER_PASSWORD is not its password: an existing owner keeps its own; add HEXA_OWNER_PASSWORD_RESET=true to set it)`;
-  }
-  return owner.generated ? `Organization owner: ${owner.email} / ${owner.password}` : `Organization owner: ${owner.email} (password from HEXA_OWNER_PASSWORD)`;
-}
-
 if (await waitUntilReady(`http://${probeHost}:${gatewayPort}/api/readyz`)) {
-  process.stdout.write(['', `Hexa is running at ${publicUrl}   (API reference: ${publicUrl}/api/docs)`, ownerLine(), 'Press Ctrl-C to stop.', '', ''].join('\n'));
+  process.stdout.write(['', `Hexa is running at ${publicUrl}   (API reference: ${publicUrl}/api/docs)`, ownerLine({ ...owner, passwordSignsIn: ownerPasswordSignsIn }), 'Press Ctrl-C to stop.', '', ''].join('\n'));
 }
 
 await supervised;

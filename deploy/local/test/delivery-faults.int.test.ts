@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually, flushRedisPrefix, testDatabaseUrl, testRedisUrl } from '@hexa/testing';
+import { eventually, flushRedisPrefix, testDatabaseUrl, testRedisUrl, workspaceClusterObjects } from '@hexa/testing';
 import { Queue } from 'bullmq';
+import { queueNames, serviceNames, serviceRegistry } from '@hexa/contract';
 import { startPlatform, type Platform } from './platform.js';
 
 // The real servers, workers and outbox relay under the supervisor, on a database of their own.
@@ -13,9 +14,11 @@ afterAll(async () => {
 }, 120_000);
 
 const workspaceCount = 50;
+// Every service with a schema has an outbox (its relay runs in its worker).
+const outboxes = serviceNames.filter((service) => serviceRegistry[service].database);
 
 /** The rows still in the outboxes, each with its job's state in BullMQ. */
-async function leftovers(platform: Platform, outboxes: string[]) {
+async function leftovers(platform: Platform) {
   const found = [];
   for (const schema of outboxes) {
     const rows = await platform.query<{ queue: string; job_name: string; job_id: string; attempts: number; last_error: string | null; published_at: Date | null; dead_at: Date | null }>(
@@ -63,7 +66,6 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     expect(new Set(slugs).size).toBe(workspaceCount);
 
     // Every job of every outbox is eventually taken by a (restarted) consumer, and its row removed.
-    const outboxes = ['workspaces', 'membership', 'databases', 'files'];
     const pending = async () =>
       Object.fromEntries(
         await Promise.all(outboxes.map(async (schema) => [schema, Number((await platform.query<{ count: string }>(`select count(*) from ${schema}.outbox`))[0]!.count)] as const)),
@@ -74,22 +76,44 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
       await eventually(async () => (Object.values(await pending()).every((count) => count === 0) ? true : undefined), 240_000, 500);
     } catch {
       // Which rows are left, and where their jobs stand in Redis: what a failure needs to be understood.
-      expect(await leftovers(platform, outboxes)).toEqual([]);
+      expect(await leftovers(platform)).toEqual([]);
     }
 
-    const admins = await platform.query<{ workspace_slug: string; admins: string }>(
-      `select workspace_slug, count(*) filter (where role = 'ADMIN') as admins from membership.workspace_memberships group by workspace_slug`,
+    // Exactly one membership per workspace, the creator's, as Admin.
+    const memberships = await platform.query<{ workspace_slug: string; members: string; admins: string }>(
+      `select workspace_slug, count(*) as members, count(*) filter (where role = 'ADMIN') as admins from membership.workspace_memberships group by workspace_slug`,
     );
-    expect(admins).toHaveLength(workspaceCount);
-    expect(admins.every((row) => row.admins === '1')).toBe(true);
-    // Each inbox holds each delivered job once: no job had its effect twice.
-    for (const schema of ['membership', 'workspaces', 'databases']) {
-      const [inbox] = await platform.query<{ jobs: string; distinct_jobs: string }>(`select count(*) as jobs, count(distinct (queue, job_id)) as distinct_jobs from ${schema}.inbox`);
-      expect(inbox!.jobs).toBe(inbox!.distinct_jobs);
+    expect(memberships).toHaveLength(workspaceCount);
+    expect(memberships.filter((row) => row.members !== '1' || row.admins !== '1')).toEqual([]);
+    // Each consumer applied each workspace's workspace.created once: one inbox entry per workspace, no more, no fewer.
+    for (const consumer of ['membership', 'databases']) {
+      const applied = await platform.query<{ job_name: string; count: string }>(`select job_name, count(*) from ${consumer}.inbox where job_name = 'workspace.created' group by job_name`);
+      expect({ consumer, applied }).toEqual({ consumer, applied: [{ job_name: 'workspace.created', count: String(workspaceCount) }] });
     }
-    // Every workspace got its database, once.
+    // The Admin grant's audit entry, and the creation's, each recorded once per workspace.
+    const audit = await platform.query<{ action: string; workspaces: string; entries: string }>(
+      `select action, count(distinct workspace_id) as workspaces, count(*) as entries from workspaces.audit_events
+        where action in ('workspace.created', 'member.added') group by action order by action`,
+    );
+    expect(audit).toEqual([
+      { action: 'member.added', workspaces: String(workspaceCount), entries: String(workspaceCount) },
+      { action: 'workspace.created', workspaces: String(workspaceCount), entries: String(workspaceCount) },
+    ]);
+    // Every workspace got its database, once, and knows it.
+    const databases = await platform.query<{ status: string; count: string }>(`select status, count(*) from databases.workspace_databases group by status`);
+    expect(databases).toEqual([{ status: 'ready', count: String(workspaceCount) }]);
+    expect((await workspaceClusterObjects(`${platform.rolePrefix}ws_`)).databases).toHaveLength(workspaceCount);
     const statuses = await platform.query<{ status: string; count: string }>(`select status, count(*) from workspaces.workspaces group by status`);
     expect(statuses).toEqual([{ status: 'ready', count: String(workspaceCount) }]);
+    // No job failed for good in any queue (an empty outbox only says every job was taken).
+    for (const name of queueNames) {
+      const queue = new Queue(name, { connection: { url: testRedisUrl }, prefix: platform.prefix });
+      try {
+        expect({ queue: name, failed: await queue.getFailedCount() }).toEqual({ queue: name, failed: 0 });
+      } finally {
+        await queue.close();
+      }
+    }
     expect(platform.output()).toMatch(/membership-worker\s*\] services\/membership\/dist\/worker\.mjs restarted/);
   }, 330_000);
 });

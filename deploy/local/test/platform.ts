@@ -26,6 +26,8 @@ export interface Platform {
    */
   url: string;
   prefix: string;
+  /** Its database roles' prefix; its workspace databases are named `<rolePrefix>ws_…`. */
+  rolePrefix: string;
   /** Superuser connection to the platform's database (for assertions). */
   databaseUrl: string;
   /** Its .hexa folder: keys, passwords. */
@@ -145,6 +147,7 @@ export async function startPlatform(options: { serverUrl: string; port: number; 
   return {
     url,
     prefix,
+    rolePrefix,
     databaseUrl: databaseUrl.toString(),
     stateDir,
     ports: Object.fromEntries(serviceNames.map((service) => [service, options.port + serviceRegistry[service].port - serviceRegistry.gateway.port])),
