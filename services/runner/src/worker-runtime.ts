@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
+import { accessChangedChannel, createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
 import { runnerProcessors } from './jobs.js';
@@ -36,6 +36,12 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
     databases: createServiceClient({ baseUrl: config.DATABASES_URL, tokens, audience: 'databases' }),
     files: createServiceClient({ baseUrl: config.FILES_URL, tokens, audience: 'files' }),
     relay: databaseRelay,
+    // The channel on which gateways drop a user's cached tokens (run tokens among them): a run's token dies with it, not a cache lifetime later.
+    announceRunEnded: (userId) =>
+      redis.publish(accessChangedChannel(config.HEXA_QUEUE_PREFIX), userId).then(
+        () => undefined,
+        (error: unknown) => log.warn({ err: error }, "could not announce a run's end; gateways drop its token within RUN_TOKEN_CACHE_TTL_MS"),
+      ),
     workerId: randomUUID(),
     log,
     settings: {
