@@ -36,7 +36,7 @@ export const runnerConfigSpec = {
   RUN_DEFAULT_CPUS: decimal('a pipeline\'s CPU limit when it names none', { default: 1, min: 0.01, max: 1024 }),
   RUN_MAX_CPUS: decimal('the most CPUs a pipeline may ask for', { default: 4, min: 0.01, max: 1024 }),
   RUN_PIDS_LIMIT: int('processes a run\'s container may hold at once', { default: 256, min: 8, max: 1_000_000 }),
-  RUN_LOG_MAX_BYTES: int('output kept per run; beyond it the log is marked truncated', { default: 1_048_576, min: 1024, max: 104_857_600 }),
+  RUN_LOG_MAX_BYTES: int('bytes (UTF-8) of output kept per run; beyond them the log is marked truncated', { default: 1_048_576, min: 1024, max: 104_857_600 }),
   RUN_IMAGE_PULL_TIMEOUT_MS: int('how long a missing image may take to pull before the run fails', { default: 60_000, min: 1000, max: 3_600_000 }),
   RUN_STOP_GRACE_SECONDS: int('a canceled run gets SIGTERM, then SIGKILL after this long', { default: 2, min: 0, max: 300 }),
   RUN_SCHEDULE_INTERVAL_MS: int('how often the worker looks for queued runs it can start and for cancellations', { default: 500, min: 50, max: 60_000 }),
