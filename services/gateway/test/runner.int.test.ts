@@ -415,6 +415,7 @@ describe('when a run is canceled', () => {
     expect(info.HostConfig).toMatchObject({ Privileged: false, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], Memory: 64 * 1024 * 1024, NanoCpus: 500_000_000, PidsLimit: 256 });
     expect(info.HostConfig.Binds).toEqual([`${join(filesDir, workspaces.a.id)}:/home/hexa/workspace`]);
     expect(info.Config.User).toBe('1000:1000');
+    expect(info.HostConfig.NetworkMode).toBe(runnerConfig.RUN_NETWORK);
     expect(info.Config.Labels).toMatchObject({ 'hexa.workspace': workspaces.a.id, 'hexa.run': byEditor.id, 'hexa.instance': runnerConfig.HEXA_RUNNER_INSTANCE });
 
     const byViewer = await launch(workspaces.a.slug, 'sleeper', 'viewer');
@@ -651,6 +652,38 @@ describe('when someone follows a run\'s logs over HTTP from before its first lin
     const ending = events.at(-1)!;
     expect(ending).toMatchObject({ event: 'end', data: { id: launched.id, status: 'succeeded' } });
     expect(ending.at - lines[0]!.at).toBeGreaterThanOrEqual(1500);
+  }, 40_000);
+});
+
+describe('when a run tries to reach another run\'s container', () => {
+  it('cannot (no traffic between run containers), while the gateway stays reachable', async () => {
+    await pipeline(workspaces.a.slug, { code: 'listener', name: 'Listener', command: ['sh', '-c', 'while true; do echo reached | nc -l -p 9999; done'], memoryMb: 32 });
+    const listener = await launch(workspaces.a.slug, 'listener', 'viewer');
+    await until(workspaces.a.slug, listener.id, ['running']);
+    const [container] = await containersOfRun(listener.id);
+    const address = (await docker.getContainer(container!.Id).inspect()).NetworkSettings.Networks[runnerConfig.RUN_NETWORK]?.IPAddress;
+    expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const network = await docker.getNetwork(runnerConfig.RUN_NETWORK).inspect();
+    expect(network.Options).toMatchObject({ 'com.docker.network.bridge.enable_icc': 'false' });
+    await pipeline(workspaces.a.slug, {
+      code: 'prober',
+      name: 'Prober',
+      command: [
+        'sh',
+        '-c',
+        [
+          `if echo x | timeout 3 nc ${address} 9999 | grep -q reached; then echo "peer: reached"; else echo "peer: blocked"; fi`,
+          'echo "me: $(wget -q -O - --header "Authorization: Bearer $HEXA_TOKEN" "$HEXA_SERVER_URL/api/me")"',
+        ].join('\n'),
+      ],
+      memoryMb: 32,
+    });
+    const prober = await until(workspaces.a.slug, (await launch(workspaces.a.slug, 'prober', 'viewer')).id, ['succeeded', 'failed']);
+    const text = (await logsOf(workspaces.a.slug, prober.id)).text;
+    expect(text).toContain('peer: blocked\n');
+    expect(text).toContain('"email":"viewer@example.org"');
+    expect((await cancel(workspaces.a.slug, listener.id, 'viewer')).statusCode).toBe(202);
+    await until(workspaces.a.slug, listener.id, ['canceled']);
   }, 40_000);
 });
 

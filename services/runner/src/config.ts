@@ -28,6 +28,7 @@ export const runnerConfigSpec = {
   RUN_DATABASE_RELAY_HOST: str('address on the host where the worker relays the workspace database cluster to containers (empty: the docker0 bridge address)', { default: '' }),
   RUN_DATABASE_RELAY_PORT: int('port of that relay (0: any free port; runs adopted after a restart get theirs back)', { default: 0, min: 0, max: 65535 }),
   RUN_DATABASE_HOST_IN_CONTAINER: str('the host name a container uses to reach the relay (WORKSPACE_DATABASE_HOST)', { default: 'host.docker.internal' }),
+  RUN_NETWORK: str('the Docker network runs join: a bridge without traffic between containers, made by the worker when missing', { default: 'hexa-runs', pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/ }),
   RUN_CONCURRENCY_PER_WORKSPACE: int('runs of one workspace running at once; more wait queued', { default: 4, min: 1, max: 1000 }),
   RUN_DEFAULT_TIMEOUT_SECONDS: int('a pipeline\'s time limit when it names none', { default: 3600, min: 1, max: 604_800 }),
   RUN_MAX_TIMEOUT_SECONDS: int('the longest time limit a pipeline may ask for', { default: 86_400, min: 1, max: 604_800 }),

@@ -56,6 +56,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
       logFlushIntervalMs: config.RUN_LOG_FLUSH_INTERVAL_MS,
       tokenBytes: config.RUN_TOKEN_BYTES,
       databaseHostInContainer: config.RUN_DATABASE_HOST_IN_CONTAINER,
+      network: config.RUN_NETWORK,
     },
   });
   const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
@@ -80,6 +81,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
     /** Reconciles with the engine first (adopting the containers of live runs), then consumes, schedules and relays. */
     async start(): Promise<void> {
       await engine.ping();
+      await engine.ensureRunNetwork(config.RUN_NETWORK);
       await executor.reconcile();
       await worker.waitUntilReady();
       outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);

@@ -26,6 +26,7 @@ export interface ExecutorSettings {
   logFlushIntervalMs: number;
   tokenBytes: number;
   databaseHostInContainer: string;
+  network: string;
 }
 
 type Stop = { kind: 'canceled'; reason: string } | { kind: 'timed_out'; timeoutSeconds: number };
@@ -208,6 +209,7 @@ export function createRunExecutor(deps: {
         cpus: Number(row.cpus),
         pidsLimit: settings.pidsLimit,
         filesDir: await filesFolder(row.workspace_id),
+        network: settings.network,
       });
       await db.updateTable('runs').set({ container_id: containerId }).where('id', '=', row.id).execute();
       await engine.start(containerId);
