@@ -688,7 +688,7 @@ describe('when a run tries to reach another run\'s container', () => {
 });
 
 describe('when the runner worker was down while its runs went on', () => {
-  const launched: Record<'exited' | 'canceled' | 'vanished' | 'claimed', Run | undefined> = { exited: undefined, canceled: undefined, vanished: undefined, claimed: undefined };
+  const launched: Record<'exited' | 'canceled' | 'lingering' | 'vanished' | 'claimed', Run | undefined> = { exited: undefined, canceled: undefined, lingering: undefined, vanished: undefined, claimed: undefined };
   let orphan: string;
 
   beforeAll(async () => {
@@ -698,8 +698,9 @@ describe('when the runner worker was down while its runs went on', () => {
     await pipeline(workspaces.a.slug, { code: 'say-hi', name: 'Say hi', command: ['echo', 'hi'], memoryMb: 32 });
     launched.exited = await launch(workspaces.a.slug, 'exits-five', 'viewer');
     launched.canceled = await launch(workspaces.a.slug, 'snooze', 'viewer');
+    launched.lingering = await launch(workspaces.a.slug, 'snooze', 'viewer');
     launched.vanished = await launch(workspaces.a.slug, 'snooze', 'viewer');
-    for (const run of [launched.exited, launched.canceled, launched.vanished]) await until(workspaces.a.slug, run.id, ['running']);
+    for (const run of [launched.exited, launched.canceled, launched.lingering, launched.vanished]) await until(workspaces.a.slug, run.id, ['running']);
 
     // The worker stops; its containers go on.
     await runner!.close();
@@ -709,6 +710,8 @@ describe('when the runner worker was down while its runs went on', () => {
     expect((await cancel(workspaces.a.slug, launched.canceled.id, 'viewer')).statusCode).toBe(202);
     const [canceledContainer] = await containersOfRun(launched.canceled.id);
     await docker.getContainer(canceledContainer!.Id).stop({ t: 0 });
+    // A cancel asked for while it is down, its container still running.
+    expect((await cancel(workspaces.a.slug, launched.lingering.id, 'viewer')).statusCode).toBe(202);
     // A container gone meanwhile.
     const [vanishedContainer] = await containersOfRun(launched.vanished.id);
     await docker.getContainer(vanishedContainer!.Id).remove({ force: true });
@@ -743,6 +746,11 @@ describe('when the runner worker was down while its runs went on', () => {
 
   it('a run canceled meanwhile ends canceled, not failed with the code it was stopped with', async () => {
     const run = await until(workspaces.a.slug, launched.canceled!.id, ['failed', 'succeeded', 'timed_out', 'canceled']);
+    expect(run).toMatchObject({ status: 'canceled', reason: 'Canceled by a user' });
+  });
+
+  it('a run canceled meanwhile whose container still runs is stopped and ends canceled', async () => {
+    const run = await until(workspaces.a.slug, launched.lingering!.id, ['failed', 'succeeded', 'timed_out', 'canceled'], 15_000);
     expect(run).toMatchObject({ status: 'canceled', reason: 'Canceled by a user' });
   });
 

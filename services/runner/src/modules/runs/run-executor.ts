@@ -81,7 +81,8 @@ export function createRunExecutor(deps: {
       .executeTakeFirst();
     if (!ended) return false;
     log.info({ runId, status: outcome.status, reason: outcome.reason }, 'run ended');
-    await deps.announceRunEnded(ended.launched_by);
+    // Not awaited: a Redis that is down must not hold up the run's end (the cache's lifetime covers a lost announcement).
+    void deps.announceRunEnded(ended.launched_by);
     return true;
   }
 
