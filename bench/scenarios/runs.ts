@@ -45,13 +45,15 @@ async function launchToRunning(platform: Platform, token: string, slug: string):
 
 /**
  * What the runner gives every run's container (services/runner, docker-engine.ts): its user, folder, limits,
- * no capabilities, the workspace's folder mounted, the host's name for the database relay. The second floor
+ * no capabilities, the workspace's folder mounted, the host's name for the database relay, its network. The second floor
  * runs `docker run` with them, so that the platform's own cost shows apart from the isolation's.
  */
 const runSettings = (folder: string) => [
   '--user', '1000:1000', '--workdir', '/home/hexa/workspace', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
   '--memory', '1g', '--memory-swap', '1g', '--cpus', '1', '--pids-limit', '256',
   '--volume', `${folder}:/home/hexa/workspace`, '--add-host', 'host.docker.internal:host-gateway',
+  // The runner's network without inter-container traffic (RUN_NETWORK's default; the platform's worker made it).
+  '--network', 'hexa-runs',
 ];
 
 /** `docker run -d` of the same image and command (with the given options): it answers once the container runs. */

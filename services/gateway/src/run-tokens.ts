@@ -11,8 +11,10 @@ export const runTokenPrefix = 'hexa_run_';
 
 /**
  * Resolves a run token through the runner (cached briefly in the same cache
- * as personal access tokens: a run that ends stops its token within the
- * cache's lifetime); 401 once its run has ended or when it never existed.
+ * as personal access tokens; the runner announces a run's end on the
+ * access-changed channel, which drops it at once, so the cache's lifetime
+ * only bounds a lost announcement); 401 once its run has ended or when it
+ * never existed.
  */
 export function createRunTokenResolver(deps: { runner: ServiceClient<'runner'>; cache: PersonalAccessTokenCache<RunTokenGrant> }) {
   return async function resolve(secret: string): Promise<RunTokenGrant> {

@@ -120,6 +120,8 @@ export async function startStack(
     databasesEnv?: Record<string, string>;
     /** Extra settings of the runner (and of its worker, through `runnerConfig`). */
     runnerEnv?: Record<string, string>;
+    /** Where the runner service's log lines go (with `runnerEnv.LOG_LEVEL`). */
+    runnerLogDestination?: DestinationStream;
     /** Extra settings of the files service. */
     filesEnv?: Record<string, string>;
     /** Where the files service's log lines go (with `filesEnv.LOG_LEVEL`). */
@@ -234,7 +236,12 @@ export async function startStack(
   });
   const runnerDb = createDatabase<RunnerDatabase>({ url: runnerConfig.DATABASE_URL, schema: schemas.runner });
   await migrateToLatest(runnerDb, schemas.runner, runnerMigrations);
-  const runnerApp = await buildRunnerApp({ config: runnerConfig, db: runnerDb, redis: createRedis(testRedisUrl) });
+  const runnerApp = await buildRunnerApp({
+    config: runnerConfig,
+    db: runnerDb,
+    redis: createRedis(testRedisUrl),
+    ...(options.runnerLogDestination ? { logDestination: options.runnerLogDestination } : {}),
+  });
   record('runner', runnerApp);
   const runnerUrl = await runnerApp.listen({ host: '127.0.0.1', port: 0 });
   await filesMigrated;

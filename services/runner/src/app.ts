@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, OutboxRelay, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
@@ -13,6 +14,8 @@ export interface RunnerAppDeps {
   config: RunnerConfig;
   db: Kysely<RunnerDatabase>;
   redis: Redis;
+  /** Where log lines go (tests read them); standard output otherwise. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function buildRunnerApp(deps: RunnerAppDeps): Promise<FastifyInstan
   const app = createHttpApp({
     service: 'runner',
     logLevel: config.LOG_LEVEL,
+    ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),
     metrics,
     readiness: { postgres: () => pingDatabase(db), redis: () => pingRedis(redis) },
   });
@@ -58,6 +62,7 @@ export async function buildRunnerApp(deps: RunnerAppDeps): Promise<FastifyInstan
         createRunsService({
           db,
           workspaces,
+          limits,
           // Only what this process committed, published once: the worker's relay passes deliver the rest.
           deliverNow: (jobs) => relay.deliverNow(jobs),
           onDeliveryError: (error) => app.log.warn({ err: error }, 'publishing a launched run at once failed; the outbox relay will'),

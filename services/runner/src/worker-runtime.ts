@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
+import { accessChangedChannel, createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
 import { runnerProcessors } from './jobs.js';
@@ -36,6 +36,12 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
     databases: createServiceClient({ baseUrl: config.DATABASES_URL, tokens, audience: 'databases' }),
     files: createServiceClient({ baseUrl: config.FILES_URL, tokens, audience: 'files' }),
     relay: databaseRelay,
+    // The channel on which gateways drop a user's cached tokens (run tokens among them): a run's token dies with it, not a cache lifetime later.
+    announceRunEnded: (userId) =>
+      redis.publish(accessChangedChannel(config.HEXA_QUEUE_PREFIX), userId).then(
+        () => undefined,
+        (error: unknown) => log.warn({ err: error }, "could not announce a run's end; gateways drop its token within RUN_TOKEN_CACHE_TTL_MS"),
+      ),
     workerId: randomUUID(),
     log,
     settings: {
@@ -50,6 +56,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
       logFlushIntervalMs: config.RUN_LOG_FLUSH_INTERVAL_MS,
       tokenBytes: config.RUN_TOKEN_BYTES,
       databaseHostInContainer: config.RUN_DATABASE_HOST_IN_CONTAINER,
+      network: config.RUN_NETWORK,
     },
   });
   const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
@@ -74,6 +81,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
     /** Reconciles with the engine first (adopting the containers of live runs), then consumes, schedules and relays. */
     async start(): Promise<void> {
       await engine.ping();
+      await engine.ensureRunNetwork(config.RUN_NETWORK);
       await executor.reconcile();
       await worker.waitUntilReady();
       outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);

@@ -5,6 +5,14 @@ describe('when output holds a secret', () => {
   it('masks every occurrence, the longer secret first', () => {
     expect(maskSecrets('pw=abc url=x:abc@h abcd', ['abc', 'abcd'])).toBe('pw=***** url=x:*****@h *****');
   });
+  it('masks each line of a multi-line secret, as output stored a line at a time shows it, but not its trivially short lines', () => {
+    const key = JSON.stringify({ type: 'service_account', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----\n' }, null, 2);
+    const printed = `key:\n${key.split('\n').map((line) => `    ${line}`).join('\n')}\n`;
+    const masked = maskSecrets(printed, [key]);
+    expect(masked).toBe('key:\n    {\n      *****\n      *****\n    }\n');
+    expect(maskSecrets(`whole: ${key}`, [key])).toBe('whole: *****');
+    expect(maskSecrets('{\n}\nsecret-line\n', ['{\n  secret-line\n}'])).toBe('{\n}\n*****\n');
+  });
   it('ignores empty secrets', () => {
     expect(maskSecrets('nothing here', [''])).toBe('nothing here');
   });
@@ -30,6 +38,14 @@ describe('when a log reaches its limit', () => {
     expect(first).toEqual({ append: `abcd${truncationMarker(4)}`, truncated: true });
     expect(boundedAppend(4, true, 'more', 4)).toEqual({ append: '', truncated: true });
     expect(boundedAppend(0, false, 'ab', 4)).toEqual({ append: 'ab', truncated: false });
+  });
+  it('counts bytes (UTF-8), not characters, and never cuts a character in two', () => {
+    // 'é' is 2 bytes, '€' 3, '😀' 4 (two UTF-16 units).
+    expect(boundedAppend(0, false, 'éé', 4)).toEqual({ append: 'éé', truncated: false });
+    expect(boundedAppend(0, false, 'ééé', 4)).toEqual({ append: `éé${truncationMarker(4)}`, truncated: true });
+    expect(boundedAppend(0, false, 'a€€', 6)).toEqual({ append: `a€${truncationMarker(6)}`, truncated: true });
+    expect(boundedAppend(1, false, '😀😀', 8)).toEqual({ append: `😀${truncationMarker(8)}`, truncated: true });
+    expect(truncationMarker(4)).toContain('first 4 bytes');
   });
 });
 

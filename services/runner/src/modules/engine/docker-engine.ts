@@ -26,7 +26,12 @@ export interface RunContainerSpec {
   pidsLimit: number;
   /** Host folder mounted read-write at /home/hexa/workspace. */
   filesDir: string;
+  /** The Docker network it joins (made by `ensureRunNetwork`). */
+  network: string;
 }
+
+/** The bridge driver's option that, set to false, drops traffic between containers of one network. */
+const interContainerOption = 'com.docker.network.bridge.enable_icc';
 
 export interface ContainerState {
   id: string;
@@ -106,6 +111,31 @@ export function createDockerEngine(options: { dockerHost: string }) {
       return pulled;
     },
 
+    /**
+     * The network runs join: a bridge on which containers reach the host (the
+     * gateway, the database relay) but not each other — on Docker's default
+     * bridge a run could reach any other workspace's run. Made when missing;
+     * one that exists with traffic between containers allowed is refused.
+     */
+    async ensureRunNetwork(name: string): Promise<void> {
+      const network = docker.getNetwork(name);
+      const describe = () => network.inspect() as Promise<{ Driver: string; Options?: Record<string, string> | null }>;
+      let info = await describe().catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+      if (!info) {
+        // Another worker on this engine may make it at the same moment: its network is as good (409).
+        await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Options: { [interContainerOption]: 'false' }, Labels: { 'hexa.runs-network': 'true' } }).catch((error: unknown) => {
+          if (statusOf(error) !== 409) throw error;
+        });
+        info = await describe();
+      }
+      if (info.Driver !== 'bridge' || info.Options?.[interContainerOption] !== 'false') {
+        throw new Error(`The Docker network ${name} lets its containers reach each other; remove it (the runner makes it again) or name another in RUN_NETWORK`);
+      }
+    },
+
     /** Creates the run's container (names are per run: one an earlier, dead attempt left is replaced). */
     async createRunContainer(spec: RunContainerSpec): Promise<string> {
       try {
@@ -131,7 +161,7 @@ export function createDockerEngine(options: { dockerHost: string }) {
             PidsLimit: spec.pidsLimit,
             Binds: [`${spec.filesDir}:/home/hexa/workspace`],
             ExtraHosts: ['host.docker.internal:host-gateway'],
-            NetworkMode: 'bridge',
+            NetworkMode: spec.network,
             LogConfig: { Type: 'json-file', Config: {} },
           },
         });

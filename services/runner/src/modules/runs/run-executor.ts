@@ -26,6 +26,7 @@ export interface ExecutorSettings {
   logFlushIntervalMs: number;
   tokenBytes: number;
   databaseHostInContainer: string;
+  network: string;
 }
 
 type Stop = { kind: 'canceled'; reason: string } | { kind: 'timed_out'; timeoutSeconds: number };
@@ -55,6 +56,8 @@ export function createRunExecutor(deps: {
   databases: ServiceClient<'databases'>;
   files: ServiceClient<'files'>;
   relay: DatabaseRelay;
+  /** Tells gateways that a run of this user ended (they drop its cached token); best effort, never throws. */
+  announceRunEnded: (userId: string) => Promise<void>;
   settings: ExecutorSettings;
   workerId: string;
   log: Log;
@@ -64,17 +67,23 @@ export function createRunExecutor(deps: {
   const starting = new Set<string>();
   let closed = false;
 
-  /** Ends a live run once: the first writer wins; the token stops working with it. */
+  /**
+   * Ends a live run once: the first writer wins; the token stops working with
+   * it, and gateways are told to drop what they cached of it.
+   */
   async function finish(runId: string, outcome: { status: Schemas['RunStatus']; reason: string | null; exitCode?: number | null }): Promise<boolean> {
-    const updated = await db
+    const ended = await db
       .updateTable('runs')
       .set({ status: outcome.status, reason: outcome.reason, exit_code: outcome.exitCode ?? null, finished_at: sql<Date>`now()`, token_hash: null, updated_at: sql<Date>`now()` })
       .where('id', '=', runId)
       .where('status', 'in', ['queued', 'running'])
+      .returning('launched_by')
       .executeTakeFirst();
-    const changed = Number(updated.numUpdatedRows) > 0;
-    if (changed) log.info({ runId, status: outcome.status, reason: outcome.reason }, 'run ended');
-    return changed;
+    if (!ended) return false;
+    log.info({ runId, status: outcome.status, reason: outcome.reason }, 'run ended');
+    // Not awaited: a Redis that is down must not hold up the run's end (the cache's lifetime covers a lost announcement).
+    void deps.announceRunEnded(ended.launched_by);
+    return true;
   }
 
   /** Takes the queued runs each workspace has room for, oldest first, for this worker. */
@@ -201,6 +210,7 @@ export function createRunExecutor(deps: {
         cpus: Number(row.cpus),
         pidsLimit: settings.pidsLimit,
         filesDir: await filesFolder(row.workspace_id),
+        network: settings.network,
       });
       await db.updateTable('runs').set({ container_id: containerId }).where('id', '=', row.id).execute();
       await engine.start(containerId);
@@ -235,7 +245,8 @@ export function createRunExecutor(deps: {
   /** Stores the container's output as it comes: whole lines, masked, bounded; skipping what an earlier worker stored. */
   async function collect(runId: string, containerId: string, secrets: string[], ended: Promise<unknown>): Promise<void> {
     const stored = await db.selectFrom('run_logs').select(['text', 'truncated', 'consumed']).where('run_id', '=', runId).executeTakeFirst();
-    let length = stored?.text.length ?? 0;
+    // The limit counts bytes (UTF-8), as RUN_LOG_MAX_BYTES says.
+    let bytes = Buffer.byteLength(stored?.text ?? '');
     let truncated = stored?.truncated ?? false;
     let skip = Number(stored?.consumed ?? 0);
     let pending = '';
@@ -247,8 +258,8 @@ export function createRunExecutor(deps: {
         const { flush: raw, rest } = takeFlushable(pending, final);
         pending = rest;
         if (raw.length === 0) return;
-        const next = boundedAppend(length, truncated, maskSecrets(raw, secrets), settings.logMaxBytes);
-        length += next.append.length;
+        const next = boundedAppend(bytes, truncated, maskSecrets(raw, secrets), settings.logMaxBytes);
+        bytes += Buffer.byteLength(next.append);
         truncated = next.truncated;
         await db
           .updateTable('run_logs')
@@ -288,13 +299,23 @@ export function createRunExecutor(deps: {
     await flush(finished);
   }
 
-  function watch(row: RunRow, containerId: string, secrets: string[]): void {
+  /**
+   * Follows a running container to its end. A run whose cancel was asked for
+   * before it was watched (by an adopting worker) ends canceled, stopped now if
+   * it still runs; a container that already exited gets no timer (how it
+   * exited is its outcome).
+   */
+  function watch(row: RunRow, containerId: string, secrets: string[], exited = false): void {
     if (watched.has(row.id)) return;
     const entry: Watched = { containerId, done: Promise.resolve() };
     watched.set(row.id, entry);
+    if (row.cancel_requested_at) {
+      entry.stop = { kind: 'canceled', reason: row.cancel_reason ?? 'Canceled' };
+      if (!exited) void engine.stop(containerId, settings.stopGraceSeconds).catch((error) => log.warn({ runId: row.id, err: error }, 'could not stop a canceled run'));
+    }
     const startedAt = row.started_at?.getTime() ?? Date.now();
     const remaining = startedAt + row.timeout_seconds * 1000 - Date.now();
-    entry.timer = setTimeout(() => {
+    if (!exited) entry.timer = setTimeout(() => {
       if (entry.stop) return;
       entry.stop = { kind: 'timed_out', timeoutSeconds: row.timeout_seconds };
       void engine.stop(containerId, 0).catch((error) => log.warn({ runId: row.id, err: error }, 'could not stop a run out of time'));
@@ -392,7 +413,7 @@ export function createRunExecutor(deps: {
         // The secrets to mask: the token is only known as a hash now, so the values are read back from the container's environment.
         const info = await engine.docker.getContainer(container.id).inspect();
         await relayAgain(info, run.id);
-        watch(run, container.id, maskedValues(info.Config.Env ?? [], run.masked_variables));
+        watch(run, container.id, maskedValues(info.Config.Env ?? [], run.masked_variables), !info.State.Running);
         result.adopted += 1;
       }
       const live = await db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running']).where('claimed_by', 'is not', null).execute();

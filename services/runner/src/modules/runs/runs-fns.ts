@@ -13,16 +13,23 @@ export function hashRunToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A line of a multi-line secret shorter than this (`{`, `},`) is too common to mask on its own. */
+export const minSecretLineChars = 8;
+
 /**
  * Every occurrence of each secret replaced by `*****` (longest first, so a
- * secret that contains another is masked whole). Empty secrets are ignored.
+ * secret that contains another is masked whole). Output is stored a line at
+ * a time, so a secret of several lines (a pretty-printed JSON key) is also
+ * masked line by line: each of its lines, trimmed, unless trivially short.
+ * Empty secrets are ignored.
  *
  * @example
  * maskSecrets('password=abc', ['abc']) // 'password=*****'
  */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
+  const parts = secrets.flatMap((secret) => [secret, ...(secret.includes('\n') ? secret.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length >= minSecretLineChars) : [])]);
   let masked = text;
-  for (const secret of [...secrets].filter((value) => value.length > 0).sort((a, b) => b.length - a.length)) {
+  for (const secret of [...new Set(parts)].filter((value) => value.length > 0).sort((a, b) => b.length - a.length)) {
     masked = masked.split(secret).join(maskedValue);
   }
   return masked;
@@ -33,8 +40,8 @@ export const longLineChars = 65_536;
 
 /**
  * Splits buffered raw output into what may be stored now and what must wait:
- * only whole lines go out (a secret never spans a newline, so masking whole
- * lines cannot miss one), unless the run ended or a line grew too long.
+ * only whole lines go out (a secret, or each line of a multi-line one, is
+ * then never split across two writes), unless the run ended or a line grew too long.
  */
 export function takeFlushable(pending: string, ended: boolean): { flush: string; rest: string } {
   if (ended) return { flush: pending, rest: '' };
@@ -46,18 +53,22 @@ export function takeFlushable(pending: string, ended: boolean): { flush: string;
 
 /** The marker line a truncated log ends with. */
 export function truncationMarker(limit: number): string {
-  return `\n[hexa] output truncated: only the first ${limit} characters of this run's output are kept\n`;
+  return `\n[hexa] output truncated: only the first ${limit} bytes of this run's output are kept\n`;
 }
 
+const utf8 = new TextEncoder();
+
 /**
- * What of a new chunk fits in a log of `storedLength` characters bounded to
- * `limit`; past the limit, the marker once and then nothing.
+ * What of a new chunk fits in a log of `storedBytes` bytes (UTF-8) bounded to
+ * `limit` bytes, cut between characters; past the limit, the marker once and then nothing.
  */
-export function boundedAppend(storedLength: number, truncated: boolean, chunk: string, limit: number): { append: string; truncated: boolean } {
+export function boundedAppend(storedBytes: number, truncated: boolean, chunk: string, limit: number): { append: string; truncated: boolean } {
   if (truncated || chunk.length === 0) return { append: '', truncated };
-  const room = limit - storedLength;
-  if (chunk.length <= room) return { append: chunk, truncated: false };
-  return { append: chunk.slice(0, Math.max(0, room)) + truncationMarker(limit), truncated: true };
+  const room = Math.max(0, limit - storedBytes);
+  if (Buffer.byteLength(chunk) <= room) return { append: chunk, truncated: false };
+  // encodeInto writes whole characters only: `read` is where the cut falls.
+  const { read } = utf8.encodeInto(chunk, new Uint8Array(room));
+  return { append: chunk.slice(0, read) + truncationMarker(limit), truncated: true };
 }
 
 export interface FinishedContainer {

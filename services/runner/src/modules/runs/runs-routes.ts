@@ -17,13 +17,14 @@ export function runsHandlers(
     },
     listRuns: async ({ caller, params, query }) => ({ status: 200, body: await runs.list(requireUser(caller), params.slug, query) }),
     getRun: async ({ caller, params }) => ({ status: 200, body: await runs.get(requireUser(caller), params.slug, params.id) }),
-    getRunLogs: async ({ caller, params, request }) => {
+    getRunLogs: async ({ caller, params, request, reply }) => {
       const user = requireUser(caller);
       if (!String(request.headers.accept ?? '').includes('text/event-stream')) return { status: 200, body: await runs.logs(params.slug, params.id) };
       // Unknown runs are refused before the stream starts (a 404, not an empty stream).
       await runs.logs(params.slug, params.id);
       const closed = new AbortController();
-      request.raw.on('close', () => closed.abort());
+      // The answer's end (sent, or its connection gone) stops the follower: what it writes to is what matters.
+      reply.raw.on('close', () => closed.abort());
       const events = runs.follow(user, params.slug, params.id, closed.signal);
       const stream = Readable.from((async function* () {
         for await (const event of events) yield sse(event);

@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Schemas } from '@hexa/contract';
 import { auditActor, enqueueJob, httpError, recordAudit, type ServiceClient, type UserCaller } from '@hexa/kit';
 import type { RunnerDatabase } from '../../database.js';
-import { findPipeline } from '../pipelines/pipelines-service.js';
+import { findPipeline, type RunLimits } from '../pipelines/pipelines-service.js';
 import { findRun, isLive, readLogs, toRun, type RunRow } from './runs-repository.js';
 
 /** Parameters serialised may not exceed this (they travel in one environment variable). */
@@ -27,11 +27,13 @@ function mayCancel(caller: UserCaller, row: RunRow): boolean {
 export function createRunsService(deps: {
   db: Kysely<RunnerDatabase>;
   workspaces: ServiceClient<'workspaces'>;
+  /** The platform's maxima now: a pipeline saved under higher ones runs within these. */
+  limits: Pick<RunLimits, 'maxTimeoutSeconds' | 'maxMemoryMb' | 'maxCpus'>;
   /** Publishes committed jobs at once (the outbox relay's `deliverNow`); the worker's relay delivers what this cannot. */
   deliverNow: (jobs: { queue: 'runner'; jobId: string }[]) => Promise<void>;
   onDeliveryError?: (error: unknown) => void;
 }) {
-  const { db, workspaces } = deps;
+  const { db, workspaces, limits } = deps;
 
   async function getRow(slug: string, id: string): Promise<RunRow> {
     const row = await findRun(db, id);
@@ -42,8 +44,10 @@ export function createRunsService(deps: {
   return {
     /**
      * Records a queued run with everything it starts from (the workspace's
-     * effective image now, the pipeline's command and limits now), its job
-     * and its audit entry in one transaction. The job carries the run's id only.
+     * effective image now, the pipeline's command and limits now, each limit
+     * clamped to the platform's maximum now, which may have been lowered since
+     * the pipeline was saved), its job and its audit entry in one
+     * transaction. The job carries the run's id only.
      */
     async launch(caller: UserCaller, slug: string, code: string, input: Schemas['RunInput']): Promise<Schemas['Run']> {
       const pipeline = await findPipeline(db, slug, code);
@@ -64,9 +68,9 @@ export function createRunsService(deps: {
             workspace_slug: slug,
             pipeline_code: code,
             command: JSON.stringify(pipeline.command),
-            timeout_seconds: pipeline.timeout_seconds,
-            memory_mb: pipeline.memory_mb,
-            cpus: pipeline.cpus,
+            timeout_seconds: Math.min(pipeline.timeout_seconds, limits.maxTimeoutSeconds),
+            memory_mb: Math.min(pipeline.memory_mb, limits.maxMemoryMb),
+            cpus: Math.min(Number(pipeline.cpus), limits.maxCpus),
             parameters: JSON.stringify(parameters),
             image: context.image,
             image_digest: null,
