@@ -53,6 +53,7 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   workspace_archived: { status: 409, title: 'The workspace is archived: read-only until restored' },
   connection_not_found: { status: 404, title: 'No such connection' },
   connection_exists: { status: 409, title: 'A connection with this slug already exists' },
+  connection_variable_clash: { status: 409, title: "A field would have the same environment variable in runs as another connection's field" },
   connection_field_missing: { status: 400, title: 'A required field of the connection type is missing' },
   secret_required: { status: 400, title: 'This field must stay secret' },
   connection_test_unsupported: { status: 409, title: 'This connection type cannot be tested yet' },

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { createDatabase, createInternalTokens, createServiceClient, databaseLogin, parseKeyring } from '@hexa/kit';
 import { ensureClusterAdmin } from '@hexa/databases';
 import { createConnectionsService, createWorkspaceDirectory, type FilesDatabase } from '@hexa/files';
@@ -12,6 +14,7 @@ let team: PersonaWorkspace;
 const logLines: string[] = [];
 const wrongPassword = `wrong-${randomBytes(8).toString('hex')}`;
 const keyA = randomBytes(32).toString('base64');
+const keyB = randomBytes(32).toString('base64');
 const cluster = new URL(testWorkspaceClusterAdminUrl);
 const login = databaseLogin(testWorkspaceClusterAdminUrl);
 
@@ -135,6 +138,21 @@ describe('when the input breaks a rule', () => {
     expect(audit.map((row) => row.payload.after)).toContainEqual({ description: true, fieldsChanged: [] });
   });
 
+  it("refuses with 409 connection_variable_clash a field whose run variable another connection's field has, on create and on update", async () => {
+    const custom = (name: string, slug: string, codes: string[]) => ({ name, slug, type: 'CUSTOM', fields: codes.map((code) => ({ code, value: `${slug}/${code}`, secret: false })) });
+    expect((await post(custom('A B', 'a-b', ['c']))).statusCode).toBe(201);
+    const clash = await post(custom('A', 'a', ['region', 'b_c']));
+    expect(clash.statusCode).toBe(409);
+    expect(clash.json()).toMatchObject({ code: 'connection_variable_clash', detail: expect.stringMatching(/"b_c".*A_B_C.*"c" of the connection a-b/), errors: [{ field: 'body/fields/1/code' }] });
+    expect(await query(`select slug from "${stack.schemas.files}".connections where slug = 'a'`)).toEqual([]);
+    // A connection created without the clash cannot take it later either, and keeps what it had.
+    expect((await post(custom('A', 'a', ['region']))).statusCode).toBe(201);
+    const update = await stack.call({ method: 'PATCH', url: url('/a'), token: team.tokens.admin, payload: { fields: [{ code: 'region', value: 'sahel', secret: false }, { code: 'bC', value: 'x', secret: false }] } });
+    expect(update.json()).toMatchObject({ status: 409, code: 'connection_variable_clash', detail: expect.stringContaining('A_B_C') });
+    expect((await stack.call({ method: 'GET', url: url('/a'), token: team.tokens.admin })).json().fields).toEqual([expect.objectContaining({ code: 'region', value: 'a/region' })]);
+    for (const slug of ['a', 'a-b']) expect((await stack.call({ method: 'DELETE', url: url(`/${slug}`), token: team.tokens.admin })).statusCode).toBe(204);
+  });
+
   it('answers 409 connection_test_unsupported for a type it cannot test yet, and 404 for an unknown connection', async () => {
     expect((await post({ name: 'Dhis2 Burkina', type: 'DHIS2', fields: [{ code: 'url', value: 'https://dhis2.example.org', secret: false }, { code: 'username', value: 'u', secret: false }, { code: 'password', value: 'p-secret', secret: true }] })).statusCode).toBe(201);
     expect((await stack.call({ method: 'POST', url: url('/dhis2-burkina/test'), token: team.tokens.admin })).json()).toMatchObject({ status: 409, code: 'connection_test_unsupported' });
@@ -207,7 +225,6 @@ afterAll(async () => {
 
 describe('when the encryption key is rotated', () => {
   it('old values still decrypt with the old key behind the new one, a write re-encrypts with the new key, and then the old key can go', async () => {
-    const keyB = randomBytes(32).toString('base64');
     const rotated = connectionsService(`k2:${keyB},k1:${keyA}`);
     expect((await rotated.runEnvironment(team.id)).variables.DATA_WAREHOUSE_PASSWORD).toBe(login.password);
     const owner = { kind: 'user' as const, userId: team.userIds.admin, organizationRole: 'MEMBER' as const, adminSomewhere: true };
@@ -225,6 +242,39 @@ describe('when the encryption key is rotated', () => {
     // The service with only the old key can no longer read them: the new key really took over.
     await expect(connectionsService(keyA).runEnvironment(team.id)).rejects.toThrow(/does not decrypt/);
   });
+});
+
+/** `pnpm --filter @hexa/files reencrypt` as an operator runs it: a process of its own with the files service's settings. */
+function reencrypt(keyring: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/reencrypt.ts'], {
+    cwd: fileURLToPath(new URL('../../files/', import.meta.url)),
+    env: { PATH: process.env.PATH, DATABASE_URL: stack.filesConfig.DATABASE_URL, DATABASE_SCHEMA: stack.schemas.files, ...serviceKeyEnv('files'), HEXA_CONNECTIONS_ENCRYPTION_KEY: keyring },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (status) => resolve({ ...run, status })));
+}
+
+describe('when the operator runs the re-encryption script after putting a new key in front', () => {
+  it('seals every secret again under the new key, which alone reads them all; a second run has nothing left to do', async () => {
+    const sealed = async () =>
+      (await query<{ fields: { secret: boolean; sealed?: string }[] }>(`select fields from "${stack.schemas.files}".connections`)).flatMap((row) => row.fields.filter((field) => field.secret).map((field) => field.sealed!));
+    const before = await sealed();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.every((value) => value.startsWith('v2:k2:'))).toBe(true);
+    const keyC = randomBytes(32).toString('base64');
+    const connectionCount = (await query(`select id from "${stack.schemas.files}".connections where fields::text like '%"secret": true%'`)).length;
+    const first = await reencrypt(`k3:${keyC},k2:${keyB}`);
+    expect(first).toMatchObject({ status: 0, stdout: `files: ${connectionCount} connection(s) sealed again under key k3\n` });
+    const after = await sealed();
+    expect(after).toHaveLength(before.length);
+    expect(after.every((value) => value.startsWith('v2:k3:'))).toBe(true);
+    expect(first.stdout + first.stderr + (await storedRows())).not.toContain(login.password);
+    expect((await connectionsService(`k3:${keyC}`).runEnvironment(team.id)).variables).toMatchObject({ DATA_WAREHOUSE_PASSWORD: login.password, DHIS2_BURKINA_PASSWORD: 'p-secret' });
+    expect(await reencrypt(`k3:${keyC},k2:${keyB}`)).toMatchObject({ status: 0, stdout: 'files: 0 connection(s) sealed again under key k3\n' });
+  }, 120_000);
 });
 
 describe('when the files service logs what it did', () => {

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -166,6 +167,8 @@ describe('when a path tries to leave the workspace folder', () => {
   it('refuses every form with a 400 problem+json and writes nothing anywhere', async () => {
     const outside = join(stack.filesConfig.HEXA_FILES_DIR, '..');
     const before = readdirSync(outside).sort();
+    // An escape into HEXA_FILES_DIR itself (beside the workspace folders) shows here, not in the folder above.
+    const inside = tree(stack.filesConfig.HEXA_FILES_DIR);
     for (const path of refusedAtTheDoor) {
       const answer = await rawRequest(port, 'PUT', `/api/workspaces/${slug}/files/${path}`, { authorization: `Bearer ${token}`, 'content-length': '0', 'content-type': 'application/octet-stream' });
       const code = (JSON.parse(answer.body) as { code?: string }).code;
@@ -178,6 +181,7 @@ describe('when a path tries to leave the workspace folder', () => {
       });
     }
     expect(readdirSync(outside).sort()).toEqual(before);
+    expect(tree(stack.filesConfig.HEXA_FILES_DIR)).toEqual(inside);
   });
 
   it('refuses a symbolic link that leads outside (download, upload through it, listing leaves it out)', async () => {
@@ -284,5 +288,189 @@ describe('when Viewers and Editors use files', () => {
     expect((await stack.call({ method: 'GET', url: url('/files/kept.txt'), token: viewer.token })).body).toBe('previous content');
     expect((await stack.call({ method: 'PUT', url: url('/files/by-viewer.txt'), token: viewer.token, payload: 'x', headers: { 'content-type': 'text/plain' } })).json()).toMatchObject({ status: 403, code: 'forbidden' });
     expect((await stack.call({ method: 'PUT', url: url('/files/by-editor.txt'), token: editor.token, payload: 'x', headers: { 'content-type': 'text/plain' } })).statusCode).toBe(201);
+  });
+});
+
+describe('when a folder holds more entries than one page', () => {
+  it('answers the asked page of folders then files by name, with the totals, and each entry when it was modified', async () => {
+    for (const name of ['b.txt', 'a.txt', 'e.txt', 'c.txt', 'd.txt']) expect((await upload(`paged/${name}`, name)).statusCode).toBe(201);
+    for (const name of ['zeta', 'alpha']) expect((await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: `paged/${name}` } })).statusCode).toBe(201);
+    const lastYear = new Date('2025-03-04T05:06:07.000Z');
+    utimesSync(join(folderOf(), 'paged', 'c.txt'), lastYear, lastYear);
+    const page = async (number: number) => (await stack.call({ method: 'GET', url: url(`/files?prefix=paged&perPage=3&page=${number}`), token })).json();
+    const second = await page(2);
+    expect(second).toMatchObject({ prefix: 'paged', page: 2, perPage: 3, totalItems: 7, totalPages: 3 });
+    expect(second.items.map((item: { name: string }) => item.name)).toEqual(['b.txt', 'c.txt', 'd.txt']);
+    expect(second.items[1]).toEqual({ name: 'c.txt', path: 'paged/c.txt', type: 'file', size: 5, modified: lastYear.toISOString(), contentType: 'text/plain' });
+    expect(Math.abs(Date.parse(second.items[0].modified) - Date.now())).toBeLessThan(60_000);
+    expect((await page(1)).items.map((item: { name: string }) => item.name)).toEqual(['alpha', 'zeta', 'a.txt']);
+    expect((await page(3)).items.map((item: { name: string }) => item.name)).toEqual(['e.txt']);
+    expect((await page(4)).items).toEqual([]);
+    expect((await stack.call({ method: 'DELETE', url: url('/files/paged?recursive=true'), token })).statusCode).toBe(204);
+  });
+});
+
+describe('when folders are deleted, moved and renamed', () => {
+  it('deletes an empty folder without recursive, and only that folder', async () => {
+    expect((await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: 'tidy/empty' } })).statusCode).toBe(201);
+    expect((await stack.call({ method: 'DELETE', url: url('/files/tidy/empty'), token })).statusCode).toBe(204);
+    expect(existsSync(join(folderOf(), 'tidy', 'empty'))).toBe(false);
+    expect(existsSync(join(folderOf(), 'tidy'))).toBe(true);
+    expect((await stack.call({ method: 'DELETE', url: url('/files/tidy'), token })).statusCode).toBe(204);
+    expect(existsSync(join(folderOf(), 'tidy'))).toBe(false);
+  });
+
+  it('moves a folder with everything in it, and refuses to move a folder into itself', async () => {
+    expect((await upload('project/data/cases.csv', 'a,b\n')).statusCode).toBe(201);
+    expect((await upload('project/readme.md', '# P\n')).statusCode).toBe(201);
+    const moved = await stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'project', to: 'done/project-2026' } });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({ path: 'done/project-2026', type: 'folder' });
+    expect(existsSync(join(folderOf(), 'project'))).toBe(false);
+    expect((await stack.call({ method: 'GET', url: url('/files/done/project-2026/data/cases.csv'), token })).body).toBe('a,b\n');
+    for (const to of ['done/project-2026/inner', 'done/project-2026/data/deeper/x']) {
+      const into = await stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'done/project-2026', to } });
+      expect(into.json()).toMatchObject({ status: 400, code: 'invalid_path', detail: 'A folder cannot move into itself.' });
+    }
+    expect(readdirSync(join(folderOf(), 'done', 'project-2026')).sort()).toEqual(['data', 'readme.md']);
+  });
+
+  it('renames a file within its folder, the name changing and nothing else', async () => {
+    const renamed = await stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'done/project-2026/readme.md', to: 'done/project-2026/README.md' } });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json()).toMatchObject({ name: 'README.md', path: 'done/project-2026/README.md', size: 4, contentType: 'text/markdown' });
+    expect(readdirSync(join(folderOf(), 'done', 'project-2026')).sort()).toEqual(['README.md', 'data']);
+    expect((await stack.call({ method: 'DELETE', url: url('/files/done?recursive=true'), token })).statusCode).toBe(204);
+  });
+});
+
+/** Every path under a folder (a snapshot to compare); symbolic links are listed, not followed. */
+function tree(folder: string, prefix = ''): string[] {
+  return readdirSync(join(folder, prefix), { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      return entry.isDirectory() ? [path, ...tree(folder, path)] : [path];
+    })
+    .sort();
+}
+
+describe('when a path tries to leave the workspace folder through any operation', () => {
+  // As they would arrive in a URL (path or query), and as a JSON body would carry them once decoded.
+  const inUrls = ['..', '../x', 'a/../../x', '/etc/passwd', 'a\\..\\b', 'a%2F..%2F..%2Fx', '%2e%2e/x', '%252e%252e', '%252e%252e%252fx', 'a//b', './a', 'a/.', '%EF%BC%8E%EF%BC%8E', 'x%E2%80%A4%E2%80%A4', 'a%00b', '%00', `${'n'.repeat(256)}`, '.hexa-upload-x'];
+  const inBodies = ['..', '../x', 'a/../../x', '/etc/passwd', '/tmp/x', 'a\\..\\b', '..\\x', '%2e%2e/x', '%252e%252e', 'a//b', './a', 'a/.', '\uff0e\uff0e', 'x\u2024\u2024', '\u2025/x', 'a\u0000b', 'a\u2215..', `${'n'.repeat(256)}`, '.hexa-upload-x'];
+  /** Names a traversal would leave beside the workspace folders, or beside HEXA_FILES_DIR. */
+  const escapes = ['x', 'b', 'a', 'passwd', 'etc', 'a%2F..%2F..%2Fx', '%2e%2e', '%252e%252e', '..\\x', 'a\\..\\b', 'stolen.txt', 'planted'];
+
+  let before: { inside: string[]; beside: string[] };
+  beforeAll(async () => {
+    expect((await upload('target.txt', 'stay')).statusCode).toBe(201);
+    before = { inside: tree(stack.filesConfig.HEXA_FILES_DIR), beside: readdirSync(join(stack.filesConfig.HEXA_FILES_DIR, '..')) };
+  });
+
+  const refused = (label: string, path: string, answer: { status: number; body: string; headers: Record<string, unknown> }) => {
+    const code = (JSON.parse(answer.body) as { code?: string }).code;
+    expect({ label, path, status: answer.status, code, type: answer.headers['content-type'] }).toEqual({
+      label,
+      path,
+      status: 400,
+      code: expect.stringMatching(/^(invalid_input|invalid_path)$/),
+      type: expect.stringContaining('application/problem+json'),
+    });
+  };
+  const raw = (method: string, target: string) => rawRequest(port, method, `/api/workspaces/${slug}${target}`, { authorization: `Bearer ${token}`, 'content-length': '0' });
+
+  it('refuses every form in a download, a delete and a listing prefix with a 400 problem+json', async () => {
+    for (const path of inUrls) {
+      refused('download', path, await raw('GET', `/files/${path}`));
+      refused('delete', path, await raw('DELETE', `/files/${path}`));
+      refused('delete recursive', path, await raw('DELETE', `/files/${path}?recursive=true`));
+      refused('listing', path, await raw('GET', `/files?prefix=${path}`));
+    }
+  });
+
+  it('refuses every form as the from or the to of a move, and as a new folder', async () => {
+    for (const path of inBodies) {
+      const move = async (payload: object) => {
+        const answer = await stack.call({ method: 'POST', url: url('/files/move'), token, payload });
+        return { status: answer.statusCode, body: answer.body, headers: answer.headers };
+      };
+      refused('move from', path, await move({ from: path, to: 'moved.txt' }));
+      refused('move to', path, await move({ from: 'target.txt', to: path }));
+      const folder = await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path } });
+      refused('folder', path, { status: folder.statusCode, body: folder.body, headers: folder.headers });
+    }
+    expect((await stack.call({ method: 'GET', url: url('/files/target.txt'), token })).body).toBe('stay');
+  });
+
+  it('refuses to delete, move or make a folder through a symbolic link that leads outside, and touches nothing there', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'hexa-outside-'));
+    try {
+      writeFileSync(join(outside, 'precious.txt'), 'not yours');
+      mkdirSync(join(outside, 'folder'));
+      symlinkSync(join(outside, 'precious.txt'), join(folderOf(), 'link-file'));
+      symlinkSync(outside, join(folderOf(), 'link-dir'));
+      const expectInvalid = async (label: string, answer: Promise<{ statusCode: number; json: () => unknown }>) =>
+        expect({ label, ...((await answer).json() as object) }).toMatchObject({ label, status: 400, code: 'invalid_path' });
+      await expectInvalid('delete through', stack.call({ method: 'DELETE', url: url('/files/link-dir/precious.txt'), token }));
+      await expectInvalid('delete folder through', stack.call({ method: 'DELETE', url: url('/files/link-dir/folder'), token }));
+      await expectInvalid('delete recursive', stack.call({ method: 'DELETE', url: url('/files/link-dir?recursive=true'), token }));
+      await expectInvalid('delete link to file', stack.call({ method: 'DELETE', url: url('/files/link-file'), token }));
+      await expectInvalid('move out of', stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'link-dir/precious.txt', to: 'stolen.txt' } }));
+      await expectInvalid('move into', stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'target.txt', to: 'link-dir/planted.txt' } }));
+      await expectInvalid('move folder into', stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'target.txt', to: 'link-dir/folder/planted.txt' } }));
+      await expectInvalid('folder through', stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: 'link-dir/planted' } }));
+      await expectInvalid('folder deep through', stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: 'link-dir/folder/a/b' } }));
+      expect(tree(outside)).toEqual(['folder', 'precious.txt']);
+      expect(readFileSync(join(outside, 'precious.txt'), 'utf8')).toBe('not yours');
+      expect((await stack.call({ method: 'GET', url: url('/files/target.txt'), token })).body).toBe('stay');
+      expect(existsSync(join(folderOf(), 'stolen.txt'))).toBe(false);
+    } finally {
+      rmSync(join(folderOf(), 'link-file'));
+      rmSync(join(folderOf(), 'link-dir'));
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('has written nothing anywhere: not beside the workspace folders in HEXA_FILES_DIR, not beside HEXA_FILES_DIR', () => {
+    expect(tree(stack.filesConfig.HEXA_FILES_DIR)).toEqual(before.inside);
+    // The folder above is shared with other programs: only what a traversal would have left there counts.
+    const appeared = readdirSync(join(stack.filesConfig.HEXA_FILES_DIR, '..')).filter((name) => !before.beside.includes(name));
+    expect(appeared.filter((name) => escapes.includes(name))).toEqual([]);
+  });
+});
+
+describe('when a path is at the limits (1024 characters, 255 bytes a name) with multibyte names', () => {
+  const at = (path: string) => url(`/files/${path.split('/').map(encodeURIComponent).join('/')}`);
+
+  it('accepts a name of 255 bytes and refuses one of 256, though each is far under 255 characters', async () => {
+    const fits = '€'.repeat(85); // 3 bytes each: 255 bytes, 85 characters
+    const accepted = await stack.call({ method: 'PUT', url: at(fits), token, payload: 'x', headers: { 'content-type': 'application/octet-stream' } });
+    expect(accepted.statusCode).toBe(201);
+    expect(accepted.json()).toMatchObject({ name: fits, size: 1 });
+    expect(existsSync(join(folderOf(), fits))).toBe(true);
+    const over = `${fits}a`;
+    const refused = await stack.call({ method: 'PUT', url: at(over), token, payload: 'x', headers: { 'content-type': 'application/octet-stream' } });
+    expect(refused.json()).toMatchObject({ status: 400, code: 'invalid_path', detail: expect.stringContaining('longer than 255 bytes') });
+    expect((await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: over } })).json()).toMatchObject({ status: 400, code: 'invalid_path' });
+    expect((await stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: fits, to: `é${fits}` } })).json()).toMatchObject({ status: 400, code: 'invalid_path' });
+    expect(existsSync(join(folderOf(), over))).toBe(false);
+    expect((await stack.call({ method: 'DELETE', url: at(fits), token })).statusCode).toBe(204);
+  });
+
+  it('accepts a path of 1024 characters (multibyte) and refuses one of 1025', async () => {
+    // Seven folders of 127 "é" (254 bytes each), then a name of 128 characters and 255 bytes: 1024 characters.
+    const folders = Array.from({ length: 7 }, (_, index) => `${index}${'é'.repeat(126)}`);
+    const longest = [...folders, `a${'é'.repeat(127)}`].join('/');
+    expect(longest.length).toBe(1024);
+    const accepted = await stack.call({ method: 'PUT', url: at(longest), token, payload: 'deep', headers: { 'content-type': 'application/octet-stream' } });
+    expect(accepted.statusCode).toBe(201);
+    expect((await stack.call({ method: 'GET', url: at(longest), token })).body).toBe('deep');
+    const tooLong = [...folders, `ab${'é'.repeat(127)}`].join('/');
+    expect(tooLong.length).toBe(1025);
+    const refused = await stack.call({ method: 'PUT', url: at(tooLong), token, payload: 'deep', headers: { 'content-type': 'application/octet-stream' } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: expect.stringMatching(/^(invalid_input|invalid_path)$/) });
+    expect((await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: tooLong } })).json()).toMatchObject({ status: 400 });
+    expect((await stack.call({ method: 'DELETE', url: url(`/files/${encodeURIComponent(folders[0]!)}?recursive=true`), token })).statusCode).toBe(204);
   });
 });

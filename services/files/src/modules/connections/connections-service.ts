@@ -52,6 +52,30 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
     return row;
   }
 
+  /**
+   * Refuses fields whose variable in runs another connection of the
+   * workspace already has (`a-b` + `c` and `a` + `b_c` are both `A_B_C`: one
+   * would silently replace the other). Takes the workspace's lock on
+   * connections for the rest of the transaction, so that two writes cannot
+   * both pass the check.
+   */
+  async function refuseVariableClash(trx: Kysely<FilesDatabase>, workspaceId: string, own: { id: string; slug: string }, fields: readonly { code: string }[]): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`connections/${workspaceId}`}, 0))`.execute(trx);
+    // A connection with the same slug is left to the unique constraint: taken (409), or the next generated slug.
+    const others = await trx.selectFrom('connections').select(['slug', 'fields']).where('workspace_id', '=', workspaceId).where('id', '!=', own.id).where('slug', '!=', own.slug).execute();
+    const taken = new Map<string, string>();
+    for (const other of others) for (const field of other.fields) taken.set(envNameOf(other.slug, field.code), `the field "${field.code}" of the connection ${other.slug}`);
+    for (const [index, field] of fields.entries()) {
+      const env = envNameOf(own.slug, field.code);
+      const holder = taken.get(env);
+      if (holder !== undefined) {
+        throw httpError('connection_variable_clash', `The field "${field.code}" would be ${env} in runs, which ${holder} already is; change the code or the slug.`, {
+          errors: [{ field: `body/fields/${index}/code`, message: `same environment variable as ${holder}` }],
+        });
+      }
+    }
+  }
+
   async function audit(trx: Kysely<FilesDatabase>, caller: UserCaller, workspace: { id: string; slug: string }, action: string, target: string, after?: unknown): Promise<void> {
     await recordAudit(trx, { workspaceId: workspace.id, workspaceSlug: workspace.slug, actor: auditActor(caller), action, target, ...(after === undefined ? {} : { after }) });
   }
@@ -103,6 +127,7 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
         const candidate = input.slug !== undefined || attempt === 1 ? wanted : `${wanted.slice(0, 40 - String(attempt).length - 1)}-${attempt}`;
         try {
           const row = await db.transaction().execute(async (trx) => {
+            await refuseVariableClash(trx, workspace.id, { id, slug: candidate }, input.fields);
             const inserted = await trx
               .insertInto('connections')
               .values({ id, workspace_id: workspace.id, slug: candidate, name: input.name, type: input.type, description: input.description ?? '', fields: JSON.stringify(fields) as never })
@@ -153,6 +178,7 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
             return needsReencryption(keyring, previous!.sealed!) ? seal(current.id, { code: field.code, secret: true, value: openField(current.id, previous!) }) : previous!;
           });
           for (const code of before.keys()) if (!input.fields.some((field) => field.code === code)) changed.push(code);
+          await refuseVariableClash(trx, workspace.id, current, input.fields);
         }
         const updated = await trx
           .updateTable('connections')

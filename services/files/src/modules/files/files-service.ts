@@ -33,9 +33,15 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
   const { db, storage, directory, limits } = deps;
   const uploads = createUploadBudget({ quotaBytes: limits.quotaBytes, usage: (workspaceId) => storage.usage(workspaceId) });
 
-  async function audit(caller: UserCaller, workspace: { id: string; slug: string }, action: string, target: string, after?: unknown): Promise<void> {
-    await db.transaction().execute((trx) =>
-      recordAudit(trx, {
+  /**
+   * Makes a change on disk together with its audit entry: the entry is
+   * written first in a transaction, the change applied inside it, and the
+   * transaction committed after. The database refusing the entry leaves the
+   * disk untouched, a failed change leaves no entry (docs/decisions/0026).
+   */
+  async function audited(caller: UserCaller, workspace: { id: string; slug: string }, action: string, target: string, after: unknown, apply: () => Promise<void>): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await recordAudit(trx, {
         workspaceId: workspace.id,
         workspaceSlug: workspace.slug,
         actor: auditActor(caller),
@@ -43,8 +49,9 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
         // The audit trail's targets are short: a very long path is cut, its end kept.
         target: target.length > 200 ? `…${target.slice(-199)}` : target,
         ...(after === undefined ? {} : { after }),
-      }),
-    );
+      });
+      await apply();
+    });
   }
 
   return {
@@ -119,42 +126,41 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
             yield chunk;
           }
         }
-        written = await storage.write(workspace.id, path, Readable.from(counted(body ?? Readable.from([]))), {
-          bytes: limits.maxFileBytes,
-          error: () => httpError('file_too_large', `A file may not exceed ${limits.maxFileBytes} bytes.`, { headers: { connection: 'close' } }),
-        });
+        written = await storage.write(
+          workspace.id,
+          path,
+          Readable.from(counted(body ?? Readable.from([]))),
+          { bytes: limits.maxFileBytes, error: () => httpError('file_too_large', `A file may not exceed ${limits.maxFileBytes} bytes.`, { headers: { connection: 'close' } }) },
+          ({ size, replaced }, apply) => audited(caller, workspace, 'file.uploaded', path, { size, replaced }, apply),
+        );
       } catch (error) {
         share.release();
         throw error;
       }
       share.commit(written.replaced ? previousBytes : 0);
       const { entry, replaced } = written;
-      await audit(caller, workspace, 'file.uploaded', path, { size: entry.size, replaced });
       return { status: replaced ? 200 : 201, entry: toEntry(entry) };
     },
 
     async makeFolder(caller: UserCaller, slug: string, rawPath: string): Promise<Schemas['FileEntry']> {
       const workspace = await writableWorkspace(directory, slug);
       const path = normalisePath(rawPath);
-      const entry = await storage.makeFolder(workspace.id, path);
-      await audit(caller, workspace, 'folder.created', path);
-      return toEntry(entry);
+      return toEntry(await storage.makeFolder(workspace.id, path, (_, apply) => audited(caller, workspace, 'folder.created', path, undefined, apply)));
     },
 
     async remove(caller: UserCaller, slug: string, rawPath: string, recursive: boolean): Promise<void> {
       const workspace = await writableWorkspace(directory, slug);
       const path = normalisePath(rawPath);
-      const entry = await storage.remove(workspace.id, path, { recursive });
-      await audit(caller, workspace, entry.type === 'folder' ? 'folder.deleted' : 'file.deleted', path, entry.type === 'folder' ? { recursive } : { size: entry.size });
+      await storage.remove(workspace.id, path, { recursive }, (entry, apply) =>
+        audited(caller, workspace, entry.type === 'folder' ? 'folder.deleted' : 'file.deleted', path, entry.type === 'folder' ? { recursive } : { size: entry.size }, apply),
+      );
     },
 
     async move(caller: UserCaller, slug: string, body: { from: string; to: string; overwrite?: boolean }): Promise<Schemas['FileEntry']> {
       const workspace = await writableWorkspace(directory, slug);
       const from = normalisePath(body.from);
       const to = normalisePath(body.to);
-      const entry = await storage.move(workspace.id, from, to, { overwrite: body.overwrite ?? false });
-      await audit(caller, workspace, 'file.moved', from, { to });
-      return toEntry(entry);
+      return toEntry(await storage.move(workspace.id, from, to, { overwrite: body.overwrite ?? false }, (_, apply) => audited(caller, workspace, 'file.moved', from, { to }, apply)));
     },
   };
 }

@@ -21,6 +21,15 @@ export interface StoredEntry {
 export type WriteLimit = { bytes: number; error: () => Error };
 
 /**
+ * How a change is made visible: storage prepares it, then hands `apply` (the
+ * one quick step that makes it visible: a rename, an unlink, a mkdir) with
+ * what it is about to do to this, which runs `apply` inside whatever must hold
+ * with the change (the service's audit transaction). When `commit` throws,
+ * before or from `apply`, the change is not made.
+ */
+export type Commit<Facts> = (facts: Facts, apply: () => Promise<void>) => Promise<void>;
+
+/**
  * Where a workspace's files live. Every path given here is already
  * normalised (`pathSegments`); the storage still confines every operation to
  * the workspace's root (symbolic links included). The local implementation
@@ -36,16 +45,21 @@ export interface FileStorage {
   read(workspaceId: string, path: string, range?: ByteRange): Promise<{ entry: StoredEntry; stream: Readable }>;
   /**
    * Writes a file from a stream, atomically: to a temporary name beside it,
-   * renamed over the name only once complete. More than `limit.bytes` stops
-   * the write with `limit.error()`; nothing is left behind on any failure.
+   * renamed over the name only once complete (the rename is `commit`'s
+   * `apply`). More than `limit.bytes` stops the write with `limit.error()`;
+   * nothing is left behind on any failure.
    */
-  write(workspaceId: string, path: string, body: Readable, limit: WriteLimit): Promise<{ entry: StoredEntry; replaced: boolean }>;
+  write(workspaceId: string, path: string, body: Readable, limit: WriteLimit, commit: Commit<{ size: number; replaced: boolean }>): Promise<{ entry: StoredEntry; replaced: boolean }>;
   /** Creates a folder and its missing parents; `file_exists` when something is there. */
-  makeFolder(workspaceId: string, path: string): Promise<StoredEntry>;
-  /** Deletes a file, or a folder (empty unless `recursive`: `folder_not_empty`). */
-  remove(workspaceId: string, path: string, options: { recursive: boolean }): Promise<StoredEntry>;
-  /** Moves an entry; `file_exists` at the target unless `overwrite` (files only). */
-  move(workspaceId: string, from: string, to: string, options: { overwrite: boolean }): Promise<StoredEntry>;
+  makeFolder(workspaceId: string, path: string, commit: Commit<undefined>): Promise<StoredEntry>;
+  /**
+   * Deletes a file, or a folder (empty unless `recursive`: `folder_not_empty`);
+   * `commit` learns what it deletes. A folder deleted recursively is first
+   * renamed aside (the commit), then its content removed.
+   */
+  remove(workspaceId: string, path: string, options: { recursive: boolean }, commit: Commit<StoredEntry>): Promise<StoredEntry>;
+  /** Moves an entry (its missing target folders made in `commit`'s `apply`); `file_exists` at the target unless `overwrite` (files only). */
+  move(workspaceId: string, from: string, to: string, options: { overwrite: boolean }, commit: Commit<undefined>): Promise<StoredEntry>;
   /** Bytes used by a workspace's files (uploads in flight not included). */
   usage(workspaceId: string): Promise<number>;
 }
@@ -171,7 +185,7 @@ export function createLocalStorage(root: string): FileStorage {
       return { entry: entryOf(path, stats), stream };
     },
 
-    async write(workspaceId, path, body, limit) {
+    async write(workspaceId, path, body, limit, commit) {
       const { base, real } = await confined(workspaceId, path, { allowMissing: true });
       const folder = dirname(real);
       await mkdir(folder, { recursive: true, mode: 0o775 }).catch((error: unknown) => {
@@ -209,7 +223,7 @@ export function createLocalStorage(root: string): FileStorage {
         // The rename is the commit: before it, the name shows the previous file (or nothing); after it, all of this one.
         // Whether it replaced something is asked at that moment: another upload may have committed meanwhile.
         replaced = (await lstat(target).catch(() => undefined)) !== undefined;
-        await rename(temporary, target);
+        await commit({ size: written, replaced }, () => rename(temporary, target));
       } catch (error) {
         await unlink(temporary).catch(() => undefined);
         throw limitError ?? error;
@@ -217,19 +231,21 @@ export function createLocalStorage(root: string): FileStorage {
       return { entry: entryOf(path, await stat(target)), replaced };
     },
 
-    async makeFolder(workspaceId, path) {
+    async makeFolder(workspaceId, path, commit) {
       const { base, real } = await confined(workspaceId, path, { allowMissing: true });
       if (await statEntry(workspaceId, path)) throw httpError('file_exists', `Something is already at ${path}.`);
-      await mkdir(real, { recursive: true, mode: 0o775 }).catch((error: unknown) => {
-        if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${path} is a file, not a folder.`);
-        throw error;
+      await commit(undefined, async () => {
+        await mkdir(real, { recursive: true, mode: 0o775 }).catch((error: unknown) => {
+          if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${path} is a file, not a folder.`);
+          throw error;
+        });
       });
       const made = await realpath(real);
       if (!made.startsWith(base + sep)) throw httpError('invalid_path', `${path} leads outside the workspace's folder (a symbolic link).`);
       return entryOf(path, await stat(made));
     },
 
-    async remove(workspaceId, path, options) {
+    async remove(workspaceId, path, options, commit) {
       if (path === '') throw httpError('invalid_path', "The workspace's root folder cannot be deleted.");
       const { base, real } = await confined(workspaceId, path, { allowMissing: false });
       // The name itself is removed, not what a link points to.
@@ -237,20 +253,26 @@ export function createLocalStorage(root: string): FileStorage {
       const own = join(parent, path.split('/').pop()!);
       const stats = await lstat(own);
       const entry = entryOf(path, await stat(real));
-      if (stats.isDirectory()) {
-        if (options.recursive) await rm(own, { recursive: true, force: true });
-        else
-          await rmdir(own).catch((error: unknown) => {
+      if (stats.isDirectory() && options.recursive) {
+        // Renamed aside under a reserved name (never listed nor counted), so that the delete is one step
+        // that either happens with its audit entry or not at all; the content goes afterwards.
+        const aside = join(parent, `${uploadTempPrefix}${randomUUID()}`);
+        await commit(entry, () => rename(own, aside));
+        await rm(aside, { recursive: true, force: true });
+      } else if (stats.isDirectory()) {
+        await commit(entry, () =>
+          rmdir(own).catch((error: unknown) => {
             if ((error as { code?: string }).code === 'ENOTEMPTY' || (error as { code?: string }).code === 'EEXIST') {
               throw httpError('folder_not_empty', `${path} is not empty; delete it with ?recursive=true.`);
             }
             throw error;
-          });
-      } else await unlink(own);
+          }),
+        );
+      } else await commit(entry, () => unlink(own));
       return entry;
     },
 
-    async move(workspaceId, from, to, options) {
+    async move(workspaceId, from, to, options, commit) {
       if (from === to) throw httpError('invalid_path', 'The source and the target are the same.');
       if (to.startsWith(`${from}/`)) throw httpError('invalid_path', 'A folder cannot move into itself.');
       const source = await confined(workspaceId, from, { allowMissing: false });
@@ -262,14 +284,18 @@ export function createLocalStorage(root: string): FileStorage {
       if (existing && (!options.overwrite || existing.isDirectory() || sourceStats.isDirectory())) {
         throw httpError('file_exists', `Something is already at ${to}${options.overwrite ? ' (only a file replaces a file)' : '; send overwrite: true to replace a file'}.`);
       }
-      await mkdir(dirname(target.real), { recursive: true, mode: 0o775 }).catch((error: unknown) => {
-        if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${to} is a file, not a folder.`);
-        throw error;
+      let destination = '';
+      await commit(undefined, async () => {
+        await mkdir(dirname(target.real), { recursive: true, mode: 0o775 }).catch((error: unknown) => {
+          if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${to} is a file, not a folder.`);
+          throw error;
+        });
+        const targetFolder = await realpath(dirname(target.real));
+        if (targetFolder !== target.base && !targetFolder.startsWith(target.base + sep)) throw httpError('invalid_path', `${to} leads outside the workspace's folder (a symbolic link).`);
+        destination = join(targetFolder, to.split('/').pop()!);
+        await rename(own, destination);
       });
-      const targetFolder = await realpath(dirname(target.real));
-      if (targetFolder !== target.base && !targetFolder.startsWith(target.base + sep)) throw httpError('invalid_path', `${to} leads outside the workspace's folder (a symbolic link).`);
-      await rename(own, join(targetFolder, to.split('/').pop()!));
-      return entryOf(to, await stat(join(targetFolder, to.split('/').pop()!)));
+      return entryOf(to, await stat(destination));
     },
 
     async usage(workspaceId) {
