@@ -112,6 +112,36 @@ describe('when fifty wrong logins for made-up e-mails come from one address', ()
   });
 });
 
+describe('when clients sign in through a load balancer the gateway trusts (HEXA_TRUST_PROXY)', () => {
+  const balancer = '192.0.2.250';
+  const budget = 3;
+  let behindBalancer: Awaited<ReturnType<Stack['startGateway']>>;
+  beforeAll(async () => {
+    behindBalancer = await stack.startGateway({ env: { HEXA_TRUST_PROXY: balancer, LOGIN_RATE_LIMIT_PER_MINUTE: String(budget) } });
+  });
+  let attempt = 0;
+  /** A wrong sign-in for a made-up account (no account's own budget is spent), from `peer`, naming `forwardedFor`. */
+  const wrongLogin = (peer: string, forwardedFor: string) =>
+    behindBalancer.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: peer, headers: { 'x-forwarded-for': forwardedFor }, payload: { email: `nobody-${(attempt += 1)}@example.org`, password: 'guess' } });
+  const statuses = async (count: number, send: (index: number) => ReturnType<typeof wrongLogin>) => {
+    const answers: number[] = [];
+    for (let index = 0; index < count; index += 1) answers.push((await send(index)).statusCode);
+    return answers;
+  };
+
+  it('gives each client behind it its own per-address budget', async () => {
+    expect(await statuses(budget + 1, () => wrongLogin(balancer, '203.0.113.10'))).toEqual([401, 401, 401, 429]);
+    // Another client through the same balancer is not slowed by the first one's attempts.
+    expect(await statuses(budget, () => wrongLogin(balancer, '203.0.113.11'))).toEqual([401, 401, 401]);
+    expectTooManyRequests(await wrongLogin(balancer, '203.0.113.10'));
+  });
+
+  it('does not let a peer it does not trust dodge the limit with a made-up X-Forwarded-For', async () => {
+    const answers = await statuses(budget + 2, (index) => wrongLogin('198.51.100.77', `203.0.113.${100 + index}`));
+    expect(answers).toEqual([401, 401, 401, 429, 429]);
+  });
+});
+
 describe('when Redis is down', () => {
   it('still signs people in: the per-address limit is skipped, never a wall', async () => {
     const address = (app: Stack['membership']) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
