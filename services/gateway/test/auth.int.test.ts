@@ -70,6 +70,16 @@ describe('when an access token is not one membership signed for this API', () =>
     const answers = await Promise.all(Array.from({ length: 5 }, () => stack.call({ method: 'GET', url: '/api/me', token: ownerToken })));
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
   });
+
+  it('checks a token\'s signature once: the verifier that requests use answers it again from its cache', async () => {
+    const token = await stack.login(ownerLogin.email, ownerLogin.password);
+    expect((await stack.call({ method: 'GET', url: '/api/me', token })).statusCode).toBe(200);
+    // Without options, `jwt.verify` and `request.jwtVerify()` share @fastify/jwt's one verifier. A verifier without a
+    // cache parses and checks the token anew each time (a new object); a cached one hands back what it kept.
+    const first = stack.gateway.jwt.verify<{ sub: string }>(token);
+    expect(first.sub).toEqual(expect.any(String));
+    expect(stack.gateway.jwt.verify(token)).toBe(first);
+  });
 });
 
 describe('when 40 wrong passwords for one account arrive at once, from 40 addresses', () => {
