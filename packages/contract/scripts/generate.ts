@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { contractProblems, listJobs, listOperations, loadDocument } from '../src/document.js';
+import { contractProblems, listJobs, listOperations, loadDocument, schemaCompilerOptions } from '../src/document.js';
 import { permissionMatrix, workspaceRoles } from '../src/permissions.js';
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
@@ -89,7 +89,7 @@ const formatsModule = addFormatsModule as unknown as { default?: (ajv: Ajv2020) 
  * a flow mapping — fails here instead of at run time.
  */
 function schemaProblems(document: Record<string, unknown>): string[] {
-  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+  const ajv = new Ajv2020({ ...schemaCompilerOptions });
   (formatsModule.default ?? formatsModule)(ajv);
   const schemas = [
     ...listOperations(document).flatMap((operation) =>

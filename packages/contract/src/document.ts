@@ -5,6 +5,18 @@ import { permissionMatrix, type Permission } from './permissions.js';
 import { serviceNames, type ServiceName } from './services.js';
 
 export type JsonSchema = Record<string, unknown>;
+
+/**
+ * How every schema of the contract is compiled, by the contract check and by
+ * the services alike: Ajv's JSON Schema 2020-12 build (`ajv/dist/2020.js`,
+ * the dialect of OpenAPI 3.1) in strict mode, so that a keyword no validator
+ * knows fails instead of being ignored. `required` may name a property that
+ * only a sibling `allOf` branch declares.
+ *
+ * @example
+ * const ajv = new Ajv2020({ ...schemaCompilerOptions, coerceTypes: false });
+ */
+export const schemaCompilerOptions = { strict: true, strictRequired: false, allErrors: true } as const;
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** One operation of the document, with its schemas resolved for Fastify. */

@@ -52,6 +52,41 @@ describe('the contract check', () => {
     expect(stale.output).toContain(join('src', 'generated', 'operations.ts'));
   });
 
+  describe('keeps docs/permissions.md in step with the matrix', () => {
+    const permissionsDoc = () => join(copyRoot, 'docs', 'permissions.md');
+    const matrix = () => join(copy, 'src', 'permissions.ts');
+    const staleFiles = (output: string) => output.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim());
+
+    it('fails naming docs/permissions.md alone when it is edited by hand', () => {
+      expect(generate().status).toBe(0);
+      const original = readFileSync(permissionsDoc(), 'utf8');
+      // A reader "fixing" the table: Viewers may write files.
+      writeFileSync(permissionsDoc(), original.replace('| files: write (`files:write`) | ❌ |', '| files: write (`files:write`) | ✅ |'));
+      expect(readFileSync(permissionsDoc(), 'utf8')).not.toBe(original);
+      const stale = generate('--check');
+      expect(stale.status).toBe(1);
+      expect(staleFiles(stale.output)).toEqual([join(copyRoot, 'docs', 'permissions.md')]);
+      writeFileSync(permissionsDoc(), original);
+      expect(generate('--check').status).toBe(0);
+    });
+
+    it('fails naming docs/permissions.md alone when the matrix changes, and passes after regenerating', () => {
+      expect(generate().status).toBe(0);
+      const original = readFileSync(matrix(), 'utf8');
+      const edited = original.replace("'files:write': { description: 'files: write', roles: editors }", "'files:write': { description: 'files: write', roles: admins }");
+      expect(edited).not.toBe(original);
+      writeFileSync(matrix(), edited);
+      const stale = generate('--check');
+      expect(stale.status).toBe(1);
+      expect(staleFiles(stale.output)).toEqual([join(copyRoot, 'docs', 'permissions.md')]);
+
+      expect(generate().status).toBe(0);
+      expect(readFileSync(permissionsDoc(), 'utf8')).toContain('| files: write (`files:write`) | ❌ | ❌ | ✅ |');
+      writeFileSync(matrix(), original);
+      expect(generate().status).toBe(0);
+    });
+  });
+
   it('fails when a schema has a keyword no validator knows, such as an unquoted comma in a YAML flow mapping makes', () => {
     const document = join(copy, 'openapi.yaml');
     const original = readFileSync(document, 'utf8');

@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import {
   listOperations,
   roleHasPermission,
+  schemaCompilerOptions,
   type ContractOperation,
   type OperationId,
   type OperationsOf,
@@ -35,11 +36,11 @@ declare module 'fastify' {
 const formatsModule = addFormatsModule as unknown as { default?: (ajv: Ajv2020) => Ajv2020 } & ((ajv: Ajv2020) => Ajv2020);
 const addFormats = formatsModule.default ?? formatsModule;
 
-// The contract is OpenAPI 3.1, whose schemas are JSON Schema 2020-12; strict
-// mode refuses a schema with an unknown keyword instead of ignoring it.
-const sharedAjvOptions: AjvOptions = { allErrors: true, useDefaults: true, removeAdditional: false, strict: true, strictRequired: false };
+// The contract is OpenAPI 3.1, whose schemas are JSON Schema 2020-12, compiled
+// as the contract check compiles them (strict: an unknown keyword is refused).
 function buildAjv(coerceTypes: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ ...sharedAjvOptions, coerceTypes });
+  const options: AjvOptions = { ...schemaCompilerOptions, useDefaults: true, removeAdditional: false, coerceTypes };
+  const ajv = new Ajv2020(options);
   addFormats(ajv);
   return ajv;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { actsAsAdminEverywhere, backendServiceNames, fillPath, listOperations, loadDocument, publicDocument, type BackendServiceName, type ContractOperation, type Schemas } from '@hexa/contract';
-import { createHttpApp, createInternalTokens, createServiceClient, httpError, pingRedis, serviceUrlOf, wildcardParams, type Caller, type UserCaller } from '@hexa/kit';
+import { createHttpApp, createInternalTokens, createServiceClient, httpError, Metrics, pingRedis, serviceUrlOf, wildcardParams, type Caller, type UserCaller } from '@hexa/kit';
 import { AccessCache } from './access-cache.js';
 import { registerAccessTokens } from './access-tokens.js';
 import type { GatewayConfig } from './config.js';
@@ -32,8 +32,13 @@ const apiPrefix = '/api';
 export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const services = Object.fromEntries(backendServiceNames.map((service) => [service, serviceUrlOf(config, service)])) as Record<BackendServiceName, string>;
+  const cache = new AccessCache({ ttlMs: config.ACCESS_CACHE_TTL_MS, maxEntries: config.ACCESS_CACHE_MAX_ENTRIES });
+  const metrics = new Metrics('gateway');
+  // Shows the bound at work: however many workspaces clients address, this stays at most ACCESS_CACHE_MAX_ENTRIES.
+  metrics.gauge('hexa_gateway_access_cache_entries', 'Resolved roles (user × workspace) the gateway holds now.', [], async (set) => set({}, cache.size));
   const app = createHttpApp({
     service: 'gateway',
+    metrics,
     logLevel: config.LOG_LEVEL,
     // The platform's access log: one line per client request, at the door.
     accessLogLevel: 'info',
@@ -98,7 +103,6 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
       { operationId: 'refreshSession', perMinute: config.REFRESH_RATE_LIMIT_PER_MINUTE },
     ],
   });
-  const cache = new AccessCache({ ttlMs: config.ACCESS_CACHE_TTL_MS, maxEntries: config.ACCESS_CACHE_MAX_ENTRIES });
   cache.listen(deps.subscriber, config.HEXA_QUEUE_PREFIX);
 
   async function resolveAccess(userId: string, slug: string | undefined): Promise<Schemas['Access']> {

@@ -70,6 +70,16 @@ describe('when an access token is not one membership signed for this API', () =>
     const answers = await Promise.all(Array.from({ length: 5 }, () => stack.call({ method: 'GET', url: '/api/me', token: ownerToken })));
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
   });
+
+  it('checks a token\'s signature once: the verifier that requests use answers it again from its cache', async () => {
+    const token = await stack.login(ownerLogin.email, ownerLogin.password);
+    expect((await stack.call({ method: 'GET', url: '/api/me', token })).statusCode).toBe(200);
+    // Without options, `jwt.verify` and `request.jwtVerify()` share @fastify/jwt's one verifier. A verifier without a
+    // cache parses and checks the token anew each time (a new object); a cached one hands back what it kept.
+    const first = stack.gateway.jwt.verify<{ sub: string }>(token);
+    expect(first.sub).toEqual(expect.any(String));
+    expect(stack.gateway.jwt.verify(token)).toBe(first);
+  });
 });
 
 describe('when 40 wrong passwords for one account arrive at once, from 40 addresses', () => {
@@ -109,6 +119,36 @@ describe('when fifty wrong logins for made-up e-mails come from one address', ()
     expect(await query(`select * from "${stack.schemas.membership}".login_failures where key = $1`, [`email:${colleague}`])).toEqual([]);
     // The attacked address stays slowed for everyone until its minute is over.
     expectTooManyRequests(await login(colleague, `password of ${colleague}`, '198.51.100.1'));
+  });
+});
+
+describe('when clients sign in through a load balancer the gateway trusts (HEXA_TRUST_PROXY)', () => {
+  const balancer = '192.0.2.250';
+  const budget = 3;
+  let behindBalancer: Awaited<ReturnType<Stack['startGateway']>>;
+  beforeAll(async () => {
+    behindBalancer = await stack.startGateway({ env: { HEXA_TRUST_PROXY: balancer, LOGIN_RATE_LIMIT_PER_MINUTE: String(budget) } });
+  });
+  let attempt = 0;
+  /** A wrong sign-in for a made-up account (no account's own budget is spent), from `peer`, naming `forwardedFor`. */
+  const wrongLogin = (peer: string, forwardedFor: string) =>
+    behindBalancer.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: peer, headers: { 'x-forwarded-for': forwardedFor }, payload: { email: `nobody-${(attempt += 1)}@example.org`, password: 'guess' } });
+  const statuses = async (count: number, send: (index: number) => ReturnType<typeof wrongLogin>) => {
+    const answers: number[] = [];
+    for (let index = 0; index < count; index += 1) answers.push((await send(index)).statusCode);
+    return answers;
+  };
+
+  it('gives each client behind it its own per-address budget', async () => {
+    expect(await statuses(budget + 1, () => wrongLogin(balancer, '203.0.113.10'))).toEqual([401, 401, 401, 429]);
+    // Another client through the same balancer is not slowed by the first one's attempts.
+    expect(await statuses(budget, () => wrongLogin(balancer, '203.0.113.11'))).toEqual([401, 401, 401]);
+    expectTooManyRequests(await wrongLogin(balancer, '203.0.113.10'));
+  });
+
+  it('does not let a peer it does not trust dodge the limit with a made-up X-Forwarded-For', async () => {
+    const answers = await statuses(budget + 2, (index) => wrongLogin('198.51.100.77', `203.0.113.${100 + index}`));
+    expect(answers).toEqual([401, 401, 401, 429, 429]);
   });
 });
 

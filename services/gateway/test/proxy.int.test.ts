@@ -233,6 +233,86 @@ describe('when a service streams server-sent events', () => {
   });
 });
 
+describe('when a stream lasts longer than every timeout of the gateway', () => {
+  // The gateway's timeouts scaled down: a service has 500 ms to start answering, a body may stay silent
+  // 1 s. Each stream below flows for 3 s: far past both, as a run's logs flow far past the old 30 s cap.
+  const tick = 250;
+  const ticks = 12;
+  let streaming: FastifyInstance;
+  let url: string;
+  beforeAll(async () => {
+    streaming = await stack.startGateway({ env: { WORKSPACES_URL: upstream.url, UPSTREAM_HEADERS_TIMEOUT_MS: '500', UPSTREAM_BODY_IDLE_TIMEOUT_MS: '1000' } });
+    url = await listening(streaming);
+    // The caller's access is resolved once, before the clock matters (an idle client socket is cut after 1 s too).
+    for (const path of ['/api/countries', '/api/workspaces/run-logs']) {
+      expect((await streaming.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${owner}` } })).statusCode).toBe(200);
+    }
+  });
+  const pause = () => new Promise((resolve) => setTimeout(resolve, tick));
+
+  it('puts no cap on a whole request (the kit\'s default is 30 s)', () => {
+    expect(streaming.server.requestTimeout).toBe(0);
+  });
+
+  it('relays server-sent events for three times the idle timeout, every one of them', async () => {
+    upstream.handle = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      void (async () => {
+        for (let event = 1; event <= ticks; event += 1) {
+          response.write(`data: ${event}\n\n`);
+          await pause();
+        }
+        response.end();
+      })();
+    };
+    const startedAt = Date.now();
+    const response = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpRequest(`${url}/api/workspaces/run-logs`, { headers: { authorization: `Bearer ${owner}`, accept: 'text/event-stream' } }, resolve).on('error', reject).end(),
+    );
+    expect(response.statusCode).toBe(200);
+    const text = await bodyOf(response);
+    expect(response.complete).toBe(true);
+    expect(text).toBe(Array.from({ length: ticks }, (_, index) => `data: ${index + 1}\n\n`).join(''));
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(ticks * tick - 50);
+  });
+
+  it('streams an upload that trickles in for three times the idle timeout to the service whole', async () => {
+    const chunks = Array.from({ length: ticks }, () => randomBytes(64 * 1024));
+    const startedAt = Date.now();
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = httpRequest(`${url}/api/workspaces`, { method: 'POST', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/octet-stream' } }, resolve);
+      request.on('error', reject);
+      void (async () => {
+        for (const chunk of chunks) {
+          request.write(chunk);
+          await pause();
+        }
+        request.end();
+      })();
+    });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(await bodyOf(response))).toEqual({ bytes: ticks * 64 * 1024, sha256: sha256(Buffer.concat(chunks)) });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(ticks * tick - 50);
+  });
+
+  it('still cuts a stream that stays silent longer than the idle timeout, so the client cannot take it for whole', async () => {
+    upstream.handle = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: 1\n\n');
+      setTimeout(() => response.end('data: 2\n\n'), 2500);
+    };
+    const response = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpRequest(`${url}/api/workspaces/run-logs`, { headers: { authorization: `Bearer ${owner}`, accept: 'text/event-stream' } }, resolve).on('error', reject).end(),
+    );
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (text += chunk));
+    await new Promise((resolve) => response.on('close', resolve));
+    expect(text).toBe('data: 1\n\n');
+    expect(response.complete).toBe(false);
+  });
+});
+
 describe('when a service misbehaves', () => {
   let raw: RawUpstream;
   let misbehaving: FastifyInstance;

@@ -1,3 +1,4 @@
+import { loadDocument } from '@hexa/contract';
 import { query } from '@hexa/testing';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
@@ -78,5 +79,63 @@ describe('when a client asks for the platform endpoints', () => {
     expect(workspacesMetrics).toMatch(/^hexa_queue_jobs\{queue="membership",state="waiting",service="workspaces"\} \d+$/m);
     expect(workspacesMetrics).toMatch(/^hexa_queue_jobs\{queue="databases",state="failed",service="workspaces"\} \d+$/m);
     expect(workspacesMetrics).toMatch(/^hexa_outbox_lag_seconds\{service="workspaces"\} [\d.]+$/m);
+  });
+});
+
+type Node = Record<string, unknown>;
+const isInternal = (node: unknown) => (node as Node | undefined)?.['x-internal'] === true;
+/** Every `$ref` anywhere in a document. */
+const refsIn = (node: unknown): string[] =>
+  node === null || typeof node !== 'object'
+    ? []
+    : Object.entries(node as Node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [value] : refsIn(value)));
+
+describe('when a client reads the public OpenAPI document', () => {
+  // What the full contract marks internal: none of it may be served.
+  const full = loadDocument() as { paths: Record<string, Record<string, unknown>>; tags: Node[]; components: { schemas: Record<string, unknown> } };
+  const internalPaths = Object.keys(full.paths).filter((path) => Object.values(full.paths[path]!).some(isInternal));
+  const internalTags = full.tags.filter(isInternal).map((tag) => tag.name);
+  const internalSchemas = Object.keys(full.components.schemas).filter((name) => isInternal(full.components.schemas[name]));
+
+  it('leaves out every internal operation, tag and schema, and the job contract', async () => {
+    expect(internalTags).toEqual(['internal']);
+    expect(internalPaths).toContain('/internal/access/{userId}');
+    expect(internalSchemas).toContain('Access');
+
+    const response = await stack.call({ method: 'GET', url: '/api/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const served = response.json<{ paths: Record<string, Record<string, Node>>; tags: Node[]; components: { schemas: Record<string, unknown> } } & Node>();
+    expect(Object.keys(served.paths).filter((path) => path.startsWith('/internal/'))).toEqual([]);
+    expect(Object.values(served.paths).flatMap((item) => Object.values(item)).filter(isInternal)).toEqual([]);
+    expect(Object.keys(served)).not.toContain('x-jobs');
+    expect(served.tags.map((tag) => tag.name)).not.toContain('internal');
+    expect(served.tags.filter(isInternal)).toEqual([]);
+    expect(Object.keys(served.components.schemas).filter((name) => internalSchemas.includes(name))).toEqual([]);
+    expect(JSON.stringify(served)).not.toContain('x-internal');
+    // Nothing public points at a schema that was left out.
+    const dangling = refsIn(served).filter((ref) => {
+      const [, section, name] = ref.split('/').slice(1);
+      return (served.components as Record<string, Record<string, unknown> | undefined>)[section!]?.[name!] === undefined;
+    });
+    expect(dangling).toEqual([]);
+    // The public operations are all there.
+    expect(Object.keys(served.paths)).toEqual(Object.keys(full.paths).filter((path) => !internalPaths.includes(path)));
+  });
+
+  it('cannot reach an internal operation through the gateway: 404 problem+json', async () => {
+    const owner = await stack.login(ownerLogin.email, ownerLogin.password);
+    const me = (await stack.call({ method: 'GET', url: '/api/me', token: owner })).json<{ id: string }>();
+    const before = stack.received.length;
+    for (const [method, url] of [
+      ['GET', `/api/internal/access/${me.id}`],
+      ['GET', '/api/internal/workspaces/anything'],
+      ['PUT', `/api/internal/workspaces/anything/creator/${me.id}`],
+    ] as const) {
+      const response = await stack.call({ method, url, token: owner, ...(method === 'PUT' ? { payload: {} } : {}) });
+      expect([url, response.statusCode, response.headers['content-type']]).toEqual([url, 404, expect.stringContaining('application/problem+json')]);
+      expect(response.json()).toMatchObject({ status: 404, code: 'route_not_found' });
+    }
+    // Refused at the door: no service saw any of them.
+    expect(stack.received.slice(before).filter((request) => request.url.includes('/internal/'))).toEqual([]);
   });
 });

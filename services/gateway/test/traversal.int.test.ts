@@ -119,3 +119,54 @@ describe('when a client sends a path that climbs out of a path parameter', () =>
     ]);
   });
 });
+
+// Forms that stay inside the slug's one segment but decode to something that is not a slug: the
+// gateway's own check of the path parameters (the contract's schema) must refuse them before it
+// authenticates, resolves access or forwards anything.
+const malformedSlugs = [
+  '..',
+  '.',
+  '%2E%2E',
+  '%2e.',
+  '%252E%252E',
+  '..\\metrics',
+  '..%5Cmetrics',
+  '%5C..%5Cmetrics',
+  '..%2Fmetrics',
+  '%2E%2E%2F%2E%2E%2Freadyz',
+  '..%2F..%2Finternal%2Faccess%2Fsomeone',
+  '..;',
+  '%00',
+  'x%00',
+  '%EF%BC%8E%EF%BC%8E',
+  'Traversal-Target',
+  'a%20b',
+];
+
+describe('when a client sends a malformed slug', () => {
+  const slugOperations = addressed.filter((operation) => operation.path.includes('{slug}'));
+
+  it(`answers 400 invalid_input naming the slug at the gateway, for each of ${slugOperations.length} operations, and no service hears of it, not even to look up access`, async () => {
+    expect(slugOperations.length).toBeGreaterThan(10);
+    const before = stack.received.length;
+    const wrong: unknown[] = [];
+    for (const operation of slugOperations) {
+      for (const form of malformedSlugs) {
+        const target = `/api${operation.path.replace(/\{(\w+)\}/g, (_match, name: string) => (name === 'slug' ? form : 'a1'))}`;
+        const answer = await rawRequest(port, operation.method.toUpperCase(), target, { authorization, 'content-length': '0' });
+        let problem: { code?: unknown; errors?: { field?: unknown }[] } = {};
+        try {
+          problem = JSON.parse(answer.body) as typeof problem;
+        } catch {
+          // Not JSON: reported below.
+        }
+        const fields = (problem.errors ?? []).map((error) => error.field);
+        if (answer.status !== 400 || problem.code !== 'invalid_input' || !fields.includes('params/slug') || !answer.headers['content-type']?.includes('application/problem+json')) {
+          wrong.push({ target, status: answer.status, body: answer.body.slice(0, 200) });
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(stack.received.slice(before).map(({ service, method, url }) => `${service} ${method} ${url}`)).toEqual([]);
+  });
+});

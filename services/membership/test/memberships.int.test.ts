@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import type { OrganizationRole, WorkspaceRole } from '@hexa/contract';
+import type { OrganizationRole, Schemas, SuccessOf, WorkspaceRole } from '@hexa/contract';
 import { createDatabase, createInternalTokens, type Caller, type Problem } from '@hexa/kit';
 import { eventually, generateSigningKeys, query, testRedisUrl, tokensOf } from '@hexa/testing';
 import { createUsersService, type MembershipDatabase } from '../src/index.js';
@@ -19,8 +19,9 @@ const gateway = { kind: 'service', service: 'gateway' } as const;
 const anonymous = { kind: 'anonymous' } as const;
 const password = 'correct horse battery staple';
 
-interface Access { organizationRole: OrganizationRole; adminSomewhere: boolean; workspaceRole: WorkspaceRole | null }
-interface MembershipsList { items: { workspaceSlug: string; role: WorkspaceRole }[] }
+// What the contract says these internal operations answer (its generated types, not a copy).
+type Access = Schemas['Access'];
+type MembershipsList = Extract<SuccessOf<'listUserMemberships'>, { status: 200 }>['body'];
 interface MembershipRow extends Record<string, unknown> { workspace_slug: string; workspace_id: string; user_id: string; role: WorkspaceRole }
 
 beforeAll(async () => {
