@@ -48,6 +48,12 @@ export interface ContractOperation {
   callers: ServiceName[];
   /** The matrix permission a workspace-scoped operation needs (`x-permission`). */
   permission?: Permission;
+  /**
+   * Where a workspace-scoped operation names its workspace: the `{slug}` path
+   * parameter, or the query parameter `x-workspace-param` names when the path
+   * has no workspace (`GET /users?workspace=`). Read it with `addressedSlug`.
+   */
+  workspaceParam?: { in: 'path' | 'query'; name: string };
   /** False when the body may be left out (it then counts as `{}`). */
   bodyRequired: boolean;
   /** A POST that answers 201 or 202: it creates something, and takes an `Idempotency-Key` (unless `x-idempotency: none`). */
@@ -106,6 +112,8 @@ interface RawOperation {
   'x-internal'?: boolean;
   'x-callers'?: string[];
   'x-permission'?: string;
+  /** The query parameter that names the workspace of an operation whose path has no `{slug}`. */
+  'x-workspace-param'?: string;
   /** `none`: a creating operation whose answer must not be kept for replay (it shows a secret once). */
   'x-idempotency'?: 'none';
   parameters?: (RawParameter | { $ref: string })[];
@@ -170,6 +178,8 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         if (schema && status.startsWith('2')) response[status] = schema;
       }
       const permission = rawOperation['x-permission'];
+      const workspaceQuery = rawOperation['x-workspace-param'];
+      const workspaceParam = path.includes('{slug}') ? { in: 'path' as const, name: 'slug' } : workspaceQuery ? { in: 'query' as const, name: workspaceQuery } : undefined;
       operations.push({
         operationId: rawOperation.operationId,
         method: method as HttpMethod,
@@ -184,6 +194,7 @@ export function listOperations(raw: Record<string, unknown> = loadDocument()): C
         internal,
         callers: internal ? ((rawOperation['x-callers'] ?? []) as ServiceName[]) : ['gateway'],
         ...(permission ? { permission: permission as Permission } : {}),
+        ...(workspaceParam ? { workspaceParam } : {}),
         bodyRequired: rawOperation.requestBody?.required === true,
         creates: method === 'post' && rawOperation['x-idempotency'] !== 'none' && Object.keys(operation.responses ?? {}).some((status) => status === '201' || status === '202'),
         schema: {
@@ -248,8 +259,15 @@ export function contractProblems(raw: Record<string, unknown> = loadDocument()):
     if (operation.permission !== undefined && !Object.hasOwn(permissionMatrix, operation.permission)) {
       problems.push(`${name}: x-permission ${operation.permission} is not a permission of the matrix`);
     }
-    if (!operation.internal && operation.path.includes('{slug}') && operation.permission === undefined) {
+    if (!operation.internal && operation.workspaceParam !== undefined && operation.permission === undefined) {
       problems.push(`${name}: a workspace-scoped operation must declare x-permission`);
+    }
+    if (operation.permission !== undefined && operation.workspaceParam === undefined) {
+      problems.push(`${name}: x-permission needs a workspace: a {slug} path parameter or a query parameter named by x-workspace-param`);
+    }
+    const workspaceQuery = operation.workspaceParam?.in === 'query' ? operation.workspaceParam.name : undefined;
+    if (workspaceQuery !== undefined && !((operation.schema.querystring.required ?? []) as string[]).includes(workspaceQuery)) {
+      problems.push(`${name}: x-workspace-param ${workspaceQuery} must name a required query parameter`);
     }
     const headers = ((raw as { paths: RawPaths }).paths[operation.path]?.[operation.method]?.parameters ?? []) as { $ref?: string }[];
     if (operation.creates && !operation.internal && !headers.some((parameter) => parameter.$ref === '#/components/parameters/IdempotencyKey')) {
@@ -270,6 +288,20 @@ export function contractProblems(raw: Record<string, unknown> = loadDocument()):
     for (const at of openObjects(job.schema, 'payload')) problems.push(`job ${job.queue}/${job.name}: ${at} accepts unknown fields`);
   }
   return problems;
+}
+
+/**
+ * The slug of the workspace a request addresses, as the request carries it
+ * (not validated yet when read before validation); undefined when the
+ * operation is not workspace-scoped.
+ *
+ * @example
+ * addressedSlug(getOperation('searchUsers'), { params: {}, query: { workspace: 'malaria' } }) // 'malaria'
+ */
+export function addressedSlug(operation: Pick<ContractOperation, 'workspaceParam'>, request: { params: unknown; query: unknown }): unknown {
+  const where = operation.workspaceParam;
+  if (!where) return undefined;
+  return ((where.in === 'path' ? request.params : request.query) as Record<string, unknown> | undefined)?.[where.name];
 }
 
 let byId: Map<string, ContractOperation> | undefined;

@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { Ajv2020, type ErrorObject, type Options as AjvOptions } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import {
+  addressedSlug,
   listOperations,
   roleHasPermission,
   schemaCompilerOptions,
@@ -294,11 +295,16 @@ export type OperationHandlers<S extends ServiceName> = { [Op in OperationsOf<S>]
 /**
  * Who may pass, before any input is read: an internal operation needs a
  * service caller; a workspace operation needs a user
- * whose resolved role in the addressed workspace grants the operation's
+ * whose resolved role in the addressed workspace (its `{slug}`, or the query
+ * parameter its `x-workspace-param` names) grants the operation's
  * permission (non-member 404, member without it 403); any other user
  * operation needs a signed-in user.
  */
-export function authorize(operation: Pick<ContractOperation, 'isPublic' | 'internal' | 'permission'>, caller: Caller, params: Record<string, unknown>): void {
+export function authorize(
+  operation: Pick<ContractOperation, 'isPublic' | 'internal' | 'permission' | 'workspaceParam'>,
+  caller: Caller,
+  request: { params: unknown; query: unknown },
+): void {
   if (operation.internal) {
     if (caller.kind !== 'service') throw httpError('forbidden', 'Internal operations are for services only.');
     return;
@@ -308,7 +314,7 @@ export function authorize(operation: Pick<ContractOperation, 'isPublic' | 'inter
   if (operation.permission === undefined) return;
   const workspace = caller.workspace;
   // Unknown and not-yours look the same from outside.
-  if (!workspace || workspace.slug !== params.slug) throw httpError('workspace_not_found');
+  if (!workspace || workspace.slug !== addressedSlug(operation, request)) throw httpError('workspace_not_found');
   if (!roleHasPermission(workspace.role, operation.permission)) {
     throw httpError('forbidden', `Your role in this workspace (${workspace.role}) does not grant ${operation.permission}.`);
   }
@@ -353,7 +359,7 @@ export function bindOperations<S extends ServiceName, DB extends IdempotencyData
       },
       preValidation: async (request) => {
         if (operation.wildcard) request.params = wildcardParams(request.params, operation.wildcard);
-        authorize(operation, request.caller!, request.params as Record<string, unknown>);
+        authorize(operation, request.caller!, request);
         if (!operation.rawBody && !operation.bodyRequired && (request.body === undefined || request.body === null)) request.body = {};
       },
       handler: async (request, reply) => {

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import { actsAsAdminEverywhere, backendServiceNames, fillPath, listOperations, loadDocument, publicDocument, type BackendServiceName, type ContractOperation, type Schemas } from '@hexa/contract';
+import { actsAsAdminEverywhere, addressedSlug, backendServiceNames, fillPath, listOperations, loadDocument, publicDocument, type BackendServiceName, type ContractOperation, type JsonSchema, type Schemas } from '@hexa/contract';
 import { createHttpApp, createInternalTokens, createServiceClient, httpError, Metrics, pingRedis, serviceUrlOf, wildcardParams, type Caller, type UserCaller } from '@hexa/kit';
 import { AccessCache } from './access-cache.js';
 import { registerAccessTokens } from './access-tokens.js';
@@ -23,6 +23,19 @@ export interface GatewayAppDeps {
 }
 
 const apiPrefix = '/api';
+
+/**
+ * The gateway validates only what it reads before forwarding: the path, and
+ * the query parameter that names the workspace (`x-workspace-param`), so a
+ * malformed slug never reaches a service; the rest of the query is the
+ * service's to check.
+ */
+function workspaceQuerySchema(operation: ContractOperation): { querystring?: JsonSchema } {
+  if (operation.workspaceParam?.in !== 'query') return {};
+  const { name } = operation.workspaceParam;
+  const properties = operation.schema.querystring.properties as Record<string, JsonSchema>;
+  return { querystring: { type: 'object', required: [name], properties: { [name]: properties[name] } } };
+}
 
 /**
  * The gateway: the only door. It verifies the caller's access token,
@@ -123,8 +136,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   async function callerOf(request: FastifyRequest, operation: ContractOperation): Promise<Caller> {
     if (operation.isPublic) return { kind: 'anonymous' };
     const { userId, workspaceSlug } = await authenticate(request, operation);
-    // Path parameters were validated against the contract before the handler runs.
-    const addressed = (request.params as Record<string, string | undefined>).slug;
+    // Validated against the contract before the handler runs (the `{slug}`, or the query parameter naming the workspace).
+    const addressed = addressedSlug(operation, request) as string | undefined;
     // A run token's other workspaces look like ones that do not exist.
     if (workspaceSlug !== undefined && addressed !== undefined && addressed !== workspaceSlug) throw httpError('workspace_not_found');
     const access = await resolveAccess(userId, addressed);
@@ -151,7 +164,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
           method: operation.method.toUpperCase() as 'GET',
           url: `${apiPrefix}${operation.routePath}`,
           // A malformed slug (`..`, a backslash, a NUL) is refused here and never reaches a service.
-          schema: { hide: true, ...(operation.schema.params ? { params: operation.schema.params } : {}) },
+          schema: { hide: true, ...(operation.schema.params ? { params: operation.schema.params } : {}), ...workspaceQuerySchema(operation) },
           // A file's path spans segments (`…/files/a/b.csv`): Fastify's `*`, named as the contract names it, then validated like any parameter.
           ...(operation.wildcard ? { preValidation: async (request: FastifyRequest) => void (request.params = wildcardParams(request.params, operation.wildcard!)) } : {}),
           handler: async (request, reply) => {

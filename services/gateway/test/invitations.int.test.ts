@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createQueue, createRedis } from '@hexa/kit';
-import { eventually, flushRedisPrefix, query, testRedisUrl } from '@hexa/testing';
+import { createDatabase, createOutboxRelay, createQueue, createRedis } from '@hexa/kit';
+import { buildMembershipApp, type MembershipDatabase } from '@hexa/membership';
+import { eventually, flushRedisPrefix, query, testRedisUrl, testRoleUrl } from '@hexa/testing';
+import type { WorkspacesDatabase } from '@hexa/workspaces';
 import { linkOf, startSmtp, tokenOf, type SmtpListener } from './smtp.js';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 import { team } from './team.js';
@@ -80,7 +82,7 @@ describe('when an Admin invites a person who has no account', () => {
     const link = linkOf(mail!);
     expect(`${link.origin}${link.pathname}`).toBe(`${publicUrl}/invitations/accept`);
     expect(mail!.html).toContain(`href="${link.href}"`);
-    expect(mail!.html).toContain('<strong>Malaria Burkina Faso</strong>');
+    expect(mail!.html).toContain('Olive Owner invited you to join the workspace <strong>Malaria Burkina Faso</strong> on Hexa as <strong>Editor</strong>.');
     // The Admins see it delivered.
     const delivered = await eventually(async () => {
       const listed = await t.api('GET', `/workspaces/${workspace.slug}/invitations?status=PENDING`, owner);
@@ -462,5 +464,281 @@ describe('when registrations come too fast from one address', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.json()).toMatchObject({ code: 'too_many_requests' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+const day = 24 * 60 * 60 * 1000;
+
+describe('how long an invitation link works', () => {
+  it('is seven days from the sending by default, again from a resend, and the e-mail says until when', async () => {
+    const workspace = await t.newWorkspace();
+    const email = newEmail('week');
+    const invited = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { email, role: 'VIEWER' });
+    expect(invited.status).toBe(201);
+    expect(Date.parse(invited.body.expiresAt) - Date.parse(invited.body.createdAt)).toBe(7 * day);
+    expect((await smtp.mailsTo(email))[0]!.text).toContain(`until ${new Date(invited.body.expiresAt).toUTCString()}`);
+
+    const resent = await t.api('POST', `/workspaces/${workspace.slug}/invitations/${invited.body.id}/resend`, owner);
+    expect(Math.abs(Date.parse(resent.body.expiresAt) - (Date.now() + 7 * day))).toBeLessThan(60_000);
+  });
+
+  it('is INVITATION_TTL_DAYS days when that is set, for a new invitation and a resend', async () => {
+    const config = { ...stack.membershipConfig, INVITATION_TTL_DAYS: 2 };
+    // A second membership service on the same database, with the setting, behind a gateway of its own.
+    const membership = await buildMembershipApp({
+      config,
+      db: createDatabase<MembershipDatabase>({ url: config.DATABASE_URL, schema: stack.schemas.membership }),
+      redis: createRedis(testRedisUrl),
+    });
+    try {
+      const gateway = await stack.startGateway({ env: { MEMBERSHIP_URL: await membership.listen({ host: '127.0.0.1', port: 0 }) } });
+      const call = async (method: 'POST', url: string, payload?: object) => {
+        const response = await gateway.inject({ method, url: `/api${url}`, headers: { authorization: `Bearer ${owner}` }, ...(payload ? { payload } : {}) });
+        return { status: response.statusCode, body: response.json() };
+      };
+      const workspace = await t.newWorkspace();
+      const invited = await call('POST', `/workspaces/${workspace.slug}/invitations`, { email: newEmail('two-days'), role: 'VIEWER' });
+      expect(invited.status).toBe(201);
+      expect(Date.parse(invited.body.expiresAt) - Date.parse(invited.body.createdAt)).toBe(2 * day);
+      const resent = await call('POST', `/workspaces/${workspace.slug}/invitations/${invited.body.id}/resend`);
+      expect(resent.status).toBe(200);
+      expect(Math.abs(Date.parse(resent.body.expiresAt) - (Date.now() + 2 * day))).toBeLessThan(60_000);
+    } finally {
+      await membership.close();
+    }
+  });
+});
+
+describe('when the same thing is asked twice at once', () => {
+  const invite = (slug: string, payload: object) => t.api('POST', `/workspaces/${slug}/invitations`, owner, payload);
+  const membersOf = (slug: string, userId: string) =>
+    query(`select role from "${stack.schemas.membership}".workspace_memberships where workspace_slug = $1 and user_id = $2`, [slug, userId]);
+
+  it('invites a person once: one 201, the other 409 invitation_pending, never a 500', async () => {
+    const workspace = await t.newWorkspace();
+    const person = await t.newPerson('twin');
+    const email = newEmail('twin');
+    // The same address twice, then one person named by address and by id.
+    const pairs: [object, object][] = [
+      [{ email, role: 'VIEWER' }, { email: email.toUpperCase(), role: 'VIEWER' }],
+      [{ email: person.email, role: 'VIEWER' }, { userId: person.id, role: 'EDITOR' }],
+    ];
+    for (const [first, second] of pairs) {
+      const answers = await Promise.all([invite(workspace.slug, first), invite(workspace.slug, second)]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+      expect(answers.find((answer) => answer.status === 409)!.body.code).toBe('invitation_pending');
+      const invited = answers.find((answer) => answer.status === 201)!.body.email;
+      expect(await query(`select id from "${stack.schemas.membership}".invitations where workspace_slug = $1 and email = $2`, [workspace.slug, invited])).toHaveLength(1);
+    }
+  });
+
+  it('never sends more invitations than the daily limit, however many arrive together', async () => {
+    const workspace = await t.newWorkspace();
+    const answers = await Promise.all(Array.from({ length: dailyLimit + 4 }, () => invite(workspace.slug, { email: newEmail('rush'), role: 'VIEWER' })));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(dailyLimit);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(4);
+    for (const refused of answers.filter((answer) => answer.status === 429)) expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await query(`select id from "${stack.schemas.membership}".invitations where workspace_slug = $1`, [workspace.slug])).toHaveLength(dailyLimit);
+    expect(await query(`select 1 from "${stack.schemas.membership}".invitation_sends where workspace_slug = $1`, [workspace.slug])).toHaveLength(dailyLimit);
+  });
+
+  it('creates one account from two sign-ups with the same token', async () => {
+    const workspace = await t.newWorkspace();
+    const email = newEmail('double-signup');
+    expect((await invite(workspace.slug, { email, role: 'EDITOR' })).status).toBe(201);
+    const token = tokenOf((await smtp.mailsTo(email))[0]!);
+    const answers = await Promise.all(
+      ['First', 'Second'].map((name) => t.api('POST', '/auth/register', undefined, { token, name, password: 'a long and personal passphrase' })),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(['email_taken', 'invitation_used']).toContain(answers.find((answer) => answer.status === 409)!.body.code);
+    const winner = answers.find((answer) => answer.status === 201)!.body.user;
+    expect(await query(`select id, name from "${stack.schemas.membership}".users where email = $1`, [email])).toEqual([{ id: winner.id, name: winner.name }]);
+    expect(await membersOf(workspace.slug, winner.id)).toEqual([{ role: 'EDITOR' }]);
+  });
+
+  it('accepts once from two accepts of the same invitation', async () => {
+    const workspace = await t.newWorkspace();
+    const person = await t.newPerson('double-accept');
+    const invited = await invite(workspace.slug, { userId: person.id, role: 'EDITOR' });
+    const answers = await Promise.all([0, 1].map(() => t.api('POST', `/invitations/${invited.body.id}/accept`, person.token)));
+    expect(answers.map((answer) => [answer.status, answer.body.code ?? answer.body.status]).sort()).toEqual([[200, 'ACCEPTED'], [409, 'invitation_used']]);
+    expect(await membersOf(workspace.slug, person.id)).toEqual([{ role: 'EDITOR' }]);
+    const added = await eventually(async () => {
+      const entries = (await t.auditTrail(workspace.id)).filter((entry) => entry.action === 'member.added' && entry.target === person.id);
+      return entries.length > 0 ? entries : undefined;
+    });
+    expect(added).toHaveLength(1);
+  });
+
+  it('lets an accept and a revocation racing each other end one way or the other, never both', async () => {
+    const workspace = await t.newWorkspace();
+    for (let round = 0; round < 3; round += 1) {
+      const person = await t.newPerson('accept-or-revoke');
+      const { id } = (await invite(workspace.slug, { userId: person.id, role: 'VIEWER' })).body;
+      const [accept, revoke] = await Promise.all([
+        t.api('POST', `/invitations/${id}/accept`, person.token),
+        t.api('DELETE', `/workspaces/${workspace.slug}/invitations/${id}`, owner),
+      ]);
+      const { status } = await invitationRow(id);
+      if (accept.status === 200) {
+        expect([revoke.status, revoke.body.code, status]).toEqual([409, 'invitation_used', 'ACCEPTED']);
+        expect(await membersOf(workspace.slug, person.id)).toEqual([{ role: 'VIEWER' }]);
+      } else {
+        expect([accept.status, accept.body.code, revoke.status, status]).toEqual([409, 'invitation_revoked', 204, 'REVOKED']);
+        expect(await membersOf(workspace.slug, person.id)).toEqual([]);
+      }
+    }
+  });
+
+  it('lets a resend racing an accept or a sign-up with the old link end one way or the other', async () => {
+    const workspace = await t.newWorkspace();
+    const person = await t.newPerson('accept-or-resend');
+    const invited = await invite(workspace.slug, { userId: person.id, role: 'VIEWER' });
+    const [accept, resend] = await Promise.all([
+      t.api('POST', `/invitations/${invited.body.id}/accept`, person.token),
+      t.api('POST', `/workspaces/${workspace.slug}/invitations/${invited.body.id}/resend`, owner),
+    ]);
+    // Accepting by id is the invited person's own act: a resend just before it changes nothing to it.
+    expect([accept.status, accept.body.status]).toEqual([200, 'ACCEPTED']);
+    expect([[200, undefined], [409, 'invitation_used']]).toContainEqual([resend.status, resend.body.code]);
+    expect(await membersOf(workspace.slug, person.id)).toEqual([{ role: 'VIEWER' }]);
+
+    const email = newEmail('signup-or-resend');
+    const second = await invite(workspace.slug, { email, role: 'EDITOR' });
+    const token = tokenOf((await smtp.mailsTo(email))[0]!);
+    const [register, resent] = await Promise.all([
+      t.api('POST', '/auth/register', undefined, { token, name: 'Racer', password: 'a long and personal passphrase' }),
+      t.api('POST', `/workspaces/${workspace.slug}/invitations/${second.body.id}/resend`, owner),
+    ]);
+    const users = await query(`select id from "${stack.schemas.membership}".users where email = $1`, [email]);
+    if (register.status === 201) {
+      expect([resent.status, resent.body.code, (await invitationRow(second.body.id)).status]).toEqual([409, 'invitation_used', 'ACCEPTED']);
+      expect(users).toHaveLength(1);
+    } else {
+      // The resend came first: the old link stopped working, and nothing was created.
+      expect([register.status, register.body.code, resent.status, (await invitationRow(second.body.id)).status]).toEqual([404, 'invitation_not_found', 200, 'PENDING']);
+      expect(users).toEqual([]);
+    }
+  });
+});
+
+describe('when a workspace is archived through the API', () => {
+  it('revokes its pending invitations once the event is relayed; restoring it brings none back', async () => {
+    // The workspaces worker's relay, as production runs it: it delivers workspace.archived to membership's queue.
+    const db = createDatabase<WorkspacesDatabase>({ url: testRoleUrl('workspaces'), schema: stack.schemas.workspaces });
+    const redis = createRedis(testRedisUrl);
+    const outbox = createOutboxRelay({ db, redis, prefix: stack.queuePrefix });
+    outbox.relay.start(100);
+    try {
+      const workspace = await t.newWorkspace();
+      const person = await t.newPerson('archived-guest');
+      const pending = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { userId: person.id, role: 'EDITOR' });
+      const declined = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { email: newEmail('archived-decliner'), role: 'VIEWER' });
+      await query(`update "${stack.schemas.membership}".invitations set status = 'DECLINED', responded_at = now() where id = $1`, [declined.body.id]);
+
+      const archived = await t.api('POST', `/workspaces/${workspace.slug}/archive`, owner);
+      expect([archived.status, typeof archived.body.archivedAt]).toEqual([200, 'string']);
+      expect(await eventually(async () => ((await invitationRow(pending.body.id)).status === 'REVOKED' ? true : undefined))).toBe(true);
+      expect((await invitationRow(declined.body.id)).status).toBe('DECLINED');
+      const trail = await eventually(async () => {
+        const entries = (await t.auditTrail(workspace.id)).filter((entry) => entry.action === 'invitation.revoked');
+        return entries.length > 0 ? entries : undefined;
+      });
+      expect(trail).toEqual([expect.objectContaining({ target: pending.body.id, after: { email: person.email, role: 'EDITOR', reason: 'workspace-archived' } })]);
+
+      const restored = await t.api('POST', `/workspaces/${workspace.slug}/restore`, owner);
+      expect(restored.status).toBe(200);
+      const accept = await t.api('POST', `/invitations/${pending.body.id}/accept`, person.token);
+      expect([accept.status, accept.body.code]).toEqual([409, 'invitation_revoked']);
+      expect((await t.api('GET', `/workspaces/${workspace.slug}/invitations?status=PENDING`, owner)).body.items).toEqual([]);
+      const again = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { userId: person.id, role: 'EDITOR' });
+      expect([again.status, again.body.status]).toEqual([201, 'PENDING']);
+    } finally {
+      await outbox.close();
+      redis.disconnect();
+      await db.destroy();
+    }
+  });
+});
+
+describe('when the invited person answers what they cannot', () => {
+  it('answers 403 invitation_email_mismatch to someone declining another person\'s invitation, and keeps it pending', async () => {
+    const workspace = await t.newWorkspace();
+    const person = await t.newPerson('invited');
+    const other = await t.newPerson('other');
+    const invited = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { userId: person.id, role: 'VIEWER' });
+    const declined = await t.api('POST', `/invitations/${invited.body.id}/decline`, other.token);
+    expect([declined.status, declined.body.code]).toEqual([403, 'invitation_email_mismatch']);
+    expect((await invitationRow(invited.body.id)).status).toBe('PENDING');
+  });
+
+  it('answers 409 invitation_expired to accepting or declining an expired invitation by id', async () => {
+    const workspace = await t.newWorkspace();
+    const person = await t.newPerson('expired');
+    const invited = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { userId: person.id, role: 'VIEWER' });
+    await query(`update "${stack.schemas.membership}".invitations set expires_at = now() - interval '1 minute' where id = $1`, [invited.body.id]);
+    for (const action of ['accept', 'decline']) {
+      const answer = await t.api('POST', `/invitations/${invited.body.id}/${action}`, person.token);
+      expect({ action, status: answer.status, code: answer.body.code }).toEqual({ action, status: 409, code: 'invitation_expired' });
+    }
+    expect(await query(`select 1 from "${stack.schemas.membership}".workspace_memberships where user_id = $1`, [person.id])).toEqual([]);
+  });
+});
+
+describe('when an Admin lists accepted invitations and resends a declined one', () => {
+  it('lists the accepted ones under ACCEPTED, and a resent decline is pending again with a new link that works', async () => {
+    const workspace = await t.newWorkspace();
+    const joiner = await t.addMember(workspace.slug, 'EDITOR');
+    const accepted = await t.api('GET', `/workspaces/${workspace.slug}/invitations?status=ACCEPTED`, owner);
+    expect(accepted.body.items).toEqual([expect.objectContaining({ email: joiner.email, role: 'EDITOR', status: 'ACCEPTED', respondedAt: expect.any(String) })]);
+    expect((await t.api('GET', `/workspaces/${workspace.slug}/invitations?status=PENDING`, owner)).body.items).toEqual([]);
+
+    const person = await t.newPerson('second-thoughts');
+    const invited = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { userId: person.id, role: 'VIEWER' });
+    // Declined after the e-mail went out (one declined before is simply never sent).
+    await smtp.mailsTo(person.email);
+    expect((await t.api('POST', `/invitations/${invited.body.id}/decline`, person.token)).status).toBe(200);
+    const resent = await t.api('POST', `/workspaces/${workspace.slug}/invitations/${invited.body.id}/resend`, owner);
+    expect([resent.status, resent.body.status, resent.body.respondedAt]).toEqual([200, 'PENDING', null]);
+    expect((await t.api('GET', `/workspaces/${workspace.slug}/invitations?status=DECLINED`, owner)).body.items).toEqual([]);
+    const token = tokenOf((await smtp.mailsTo(person.email, 2))[1]!);
+    expect((await t.api('GET', `/invitations/preview?token=${token}`, undefined)).body).toMatchObject({ id: invited.body.id, status: 'PENDING' });
+    expect((await t.api('POST', `/invitations/${invited.body.id}/accept`, person.token)).body.status).toBe('ACCEPTED');
+    const trail = await eventually(async () => {
+      const entries = await t.auditTrail(workspace.id);
+      return entries.some((entry) => entry.action === 'invitation.resent') ? entries : undefined;
+    });
+    expect(trail).toContainEqual(expect.objectContaining({ action: 'invitation.resent', target: invited.body.id, before: expect.objectContaining({ status: 'DECLINED' }) }));
+  });
+});
+
+describe('when Redis loses an invitation e-mail job before the worker took it', () => {
+  it('the outbox sends it again, and the e-mail arrives once with a working link', async () => {
+    const redis = createRedis(testRedisUrl);
+    const queue = createQueue('membership', { connection: redis, prefix: stack.queuePrefix });
+    // The worker takes nothing while the queue is paused: the job waits in Redis, where it is lost.
+    await queue.pause();
+    try {
+      const workspace = await t.newWorkspace();
+      const email = newEmail('lost-job');
+      const invited = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, owner, { email, role: 'VIEWER' });
+      const jobId = `invitation.mail-${invited.body.id}-1`;
+      await eventually(async () => ((await queue.getJobState(jobId)) === 'unknown' ? undefined : true));
+      expect(await queue.remove(jobId)).toBe(1);
+      expect(await queue.getJobState(jobId)).toBe('unknown');
+      // The relay finds the job gone and publishes it again.
+      await eventually(async () => ((await queue.getJobState(jobId)) === 'unknown' ? undefined : true), 20_000);
+      await queue.resume();
+      const [mail] = await smtp.mailsTo(email);
+      expect((await t.api('GET', `/invitations/preview?token=${tokenOf(mail!)}`, undefined)).body).toMatchObject({ id: invited.body.id, status: 'PENDING' });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await smtp.mailsTo(email)).toHaveLength(1);
+    } finally {
+      await queue.resume();
+      await queue.close();
+      redis.disconnect();
+    }
   });
 });

@@ -147,6 +147,22 @@ describe('when a workspace operation loses its permission declaration', () => {
     expect(contractProblems(document)).toContain('getWorkspace (GET /workspaces/{slug}): a workspace-scoped operation must declare x-permission');
     expect(contractProblems(loadDocument())).toEqual([]);
   });
+
+  it('also when the operation names its workspace in the query (x-workspace-param), and the walk covers it', () => {
+    const document = loadDocument() as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    delete document.paths['/users']!.get!['x-permission'];
+    expect(contractProblems(document)).toContain('searchUsers (GET /users): a workspace-scoped operation must declare x-permission');
+    document.paths['/users']!.get!['x-workspace-param'] = 'query';
+    expect(contractProblems(document)).toContain('searchUsers (GET /users): x-workspace-param query must name a required query parameter');
+    const searchUsers = publicOperations().find((operation) => operation.operationId === 'searchUsers');
+    expect([searchUsers?.permission, searchUsers?.workspaceParam]).toEqual(['members:manage', { in: 'query', name: 'workspace' }]);
+  });
+
+  it('and a permission on an operation that names no workspace is refused', () => {
+    const document = loadDocument() as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    document.paths['/me']!.get!['x-permission'] = 'workspace:read';
+    expect(contractProblems(document)).toContain('getMe (GET /me): x-permission needs a workspace: a {slug} path parameter or a query parameter named by x-workspace-param');
+  });
 });
 
 describe('when a service calls an internal operation', () => {

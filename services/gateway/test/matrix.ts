@@ -12,12 +12,15 @@ import { listOperations, roleHasPermission, type ContractOperation, type JsonSch
  */
 export const probe = 'zzMatrixProbe';
 
-/** The URL (without the gateway's prefix) and body of a probing request. */
+/** The URL (without the gateway's prefix) and body of a probing request; the workspace's slug where the operation names it. */
 export function probing(operation: ContractOperation, slug: string): { url: string; headers: Record<string, string>; payload?: string } {
   const path = pathOf(operation, slug);
+  const query = new URLSearchParams(operation.workspaceParam?.in === 'query' ? { [operation.workspaceParam.name]: slug } : {});
+  if (!operation.schema.body) query.set(probe, '1');
+  const url = query.size > 0 ? `${path}?${query}` : path;
   return operation.schema.body
-    ? { url: path, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ [probe]: 1 }) }
-    : { url: `${path}?${probe}=1`, headers: {} };
+    ? { url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ [probe]: 1 }) }
+    : { url, headers: {} };
 }
 
 /** True when validation refused the probe: the caller got past every check before it. */

@@ -293,6 +293,32 @@ describe('when an Admin who invited people loses the Admin role or leaves', () =
       [byLeaver, 'inviter-left'],
     ]);
   });
+
+  it('revokes them too when another Admin removes the inviter, and their link stops working', async () => {
+    const workspace = await t.newWorkspace();
+    const removed = await t.addMember(workspace.slug, 'ADMIN', owner, 'removed');
+    const remover = await t.addMember(workspace.slug, 'ADMIN', owner, 'remover');
+    const guest = await t.newPerson('guest');
+    const invited = await t.api('POST', `/workspaces/${workspace.slug}/invitations`, removed.token, { userId: guest.id, role: 'EDITOR' });
+    expect(invited.status).toBe(201);
+    const byRemover = await inviteAs(remover, workspace.slug);
+
+    expect((await t.api('DELETE', `/workspaces/${workspace.slug}/members/${removed.id}`, remover.token)).status).toBe(204);
+    expect(await statusOf(invited.body.id)).toBe('REVOKED');
+    expect(await statusOf(byRemover)).toBe('PENDING');
+    const accept = await t.api('POST', `/invitations/${invited.body.id}/accept`, guest.token);
+    expect([accept.status, accept.body.code]).toEqual([409, 'invitation_revoked']);
+    expect((await t.api('GET', `/workspaces/${workspace.slug}/invitations?status=REVOKED`, remover.token)).body.items).toEqual([expect.objectContaining({ id: invited.body.id })]);
+
+    const trail = await eventually(async () => {
+      const entries = await t.auditTrail(workspace.id);
+      return entries.some((entry) => entry.action === 'invitation.revoked') ? entries : undefined;
+    });
+    expect(trail).toContainEqual(expect.objectContaining({ action: 'member.removed', target: removed.id, actor: { kind: 'user', userId: remover.id } }));
+    expect(trail.filter((entry) => entry.action === 'invitation.revoked')).toEqual([
+      expect.objectContaining({ target: invited.body.id, actor: { kind: 'user', userId: remover.id }, after: { email: guest.email, role: 'EDITOR', reason: 'inviter-lost-admin' } }),
+    ]);
+  });
 });
 
 describe('when someone searches people to invite', () => {
@@ -315,7 +341,12 @@ describe('when someone searches people to invite', () => {
     expect([byOutsider.status, byOutsider.body.code]).toEqual([404, 'workspace_not_found']);
     const noWorkspace = await t.api('GET', '/users?query=x', owner);
     expect([noWorkspace.status, noWorkspace.body.code]).toEqual([400, 'invalid_input']);
-    // A member who just lost the Admin role is refused at once: membership reads its own table.
+    // The gateway checks the workspace named in the query like a path's slug, before asking membership about it.
+    for (const bad of ['..%2Fx', `${workspace.slug}&workspace=${workspace.slug}`]) {
+      const refused = await t.api('GET', `/users?workspace=${bad}`, owner);
+      expect([refused.status, refused.body.code]).toEqual([400, 'invalid_input']);
+    }
+    // A member who just lost the Admin role is refused at once: the role change clears the gateway's cache.
     expect((await t.api('PATCH', `/workspaces/${workspace.slug}/members/${admin.id}`, owner, { role: 'EDITOR' })).status).toBe(200);
     expect((await search(admin.token)).status).toBe(403);
   });

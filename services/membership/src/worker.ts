@@ -3,6 +3,7 @@ import { closeOnSignal, configOrExit, createDatabase, loggerOptions } from '@hex
 import { loadMembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { createMembershipWorker } from './membership-worker.js';
+import { mailDestination } from './modules/mail/mail-transport.js';
 
 const config = configOrExit('membership-worker', loadMembershipConfig);
 const log = pino(loggerOptions('membership-worker', config.LOG_LEVEL));
@@ -15,4 +16,4 @@ closeOnSignal(async () => {
 }, (message) => log.info(message));
 // Announced once its connections are ready: a close that meets a half-open connection fails it.
 await running.start();
-log.info(config.HEXA_SMTP_URL ? 'membership worker started: outbox relay, membership queue, invitation e-mail over SMTP' : `membership worker started: outbox relay, membership queue; no HEXA_SMTP_URL, so e-mails are written to ${config.HEXA_MAIL_DIR}`);
+log.info(`membership worker started: outbox relay, membership queue; ${mailDestination({ smtpUrl: config.HEXA_SMTP_URL, mailDir: config.HEXA_MAIL_DIR })}`);

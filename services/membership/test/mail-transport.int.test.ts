@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createMailTransport } from '../src/modules/mail/mail-transport.js';
+import { join, resolve } from 'node:path';
+import { createMailTransport, mailDestination } from '../src/modules/mail/mail-transport.js';
 
 const message = {
   to: 'ada@example.org',
@@ -45,5 +45,18 @@ describe('when no SMTP server is configured (development)', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]!.message).toContain(join(folder, 'mail', txt));
     expect(JSON.stringify(logged)).not.toContain('SECRET-TOKEN');
+  });
+});
+
+describe('when the worker starts', () => {
+  it('says without SMTP that e-mails are not sent and names the whole folder, never a link', () => {
+    const line = mailDestination({ smtpUrl: '', mailDir: '.hexa/mail' });
+    expect(line).toContain(`not sent but written to ${resolve('.hexa/mail')} `);
+    expect(line).toContain('never in this log');
+  });
+
+  it('says e-mail goes over SMTP without naming the URL, which may hold credentials', () => {
+    const line = mailDestination({ smtpUrl: 'smtps://mailer:s3cret@smtp.example.org:465', mailDir: '.hexa/mail' });
+    expect(line).toBe('invitation e-mail over SMTP (HEXA_SMTP_URL)');
   });
 });

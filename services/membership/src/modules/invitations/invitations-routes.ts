@@ -29,10 +29,10 @@ export function invitationsHandlers(deps: {
   const { invitations, responses } = deps;
   const deliver = sessionDelivery(deps.publicUrl);
   return {
-    searchUsers: async ({ caller, query }) => ({
+    searchUsers: async ({ query }) => ({
       status: 200,
       body: {
-        items: await invitations.searchCandidates(requireUser(caller), {
+        items: await invitations.searchCandidates({
           workspace: query.workspace,
           ...(query.query !== undefined ? { query: query.query } : {}),
           limit: query.limit ?? defaultCandidates,

@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { actsAsAdminEverywhere, roleHasPermission, type JobPayload, type Schemas, type WorkspaceRole } from '@hexa/contract';
+import type { JobPayload, Schemas, WorkspaceRole } from '@hexa/contract';
 import { auditActor, enqueueJob, httpError, processOnce, recordAudit, type JobKey, type UserCaller } from '@hexa/kit';
 import type { InvitationStatus, MembershipDatabase } from '../../database.js';
-import { assertStillManages, findMembership, hasMembers, lockWorkspace } from '../memberships/membership-changes.js';
+import { assertStillManages, hasMembers, lockWorkspace } from '../memberships/membership-changes.js';
 import { findUserById } from '../users/users-repository.js';
 import type { WorkspaceDirectory, WorkspaceFacts } from '../workspaces/workspace-directory.js';
 import { effectiveStatus } from './invitations-fns.js';
@@ -79,18 +79,10 @@ export function createInvitationsService(deps: InvitationsServiceDeps) {
   return {
     /**
      * People of the organization to invite to `workspace`, current members
-     * left out. The route binding cannot check the role (the workspace is in
-     * the query), so this does, from membership's own table, answering as the
-     * binding would: a non-member 404, a member without `members:manage` 403.
+     * left out. The route binding checked the caller's role in `workspace`
+     * (`x-workspace-param`).
      */
-    async searchCandidates(caller: UserCaller, input: { workspace: string; query?: string; limit: number }): Promise<Schemas['UserCandidate'][]> {
-      if (!actsAsAdminEverywhere(caller.organizationRole)) {
-        const membership = await findMembership(db, input.workspace, caller.userId);
-        if (!membership) throw httpError('workspace_not_found');
-        if (!roleHasPermission(membership.role, 'members:manage')) {
-          throw httpError('forbidden', `Your role in this workspace (${membership.role}) does not grant members:manage.`);
-        }
-      }
+    async searchCandidates(input: { workspace: string; query?: string; limit: number }): Promise<Schemas['UserCandidate'][]> {
       let query = db
         .selectFrom('users as u')
         .select(['u.id', 'u.name', 'u.email'])

@@ -58,6 +58,16 @@ export function createMailTransport(options: { smtpUrl: string; from: string; ma
 }
 
 /**
+ * Where e-mail goes, for the worker's startup line: over SMTP (the URL is
+ * not named: it may hold credentials), or the folder in full, saying the
+ * links are in its files and never in the log.
+ */
+export function mailDestination(options: { smtpUrl: string; mailDir: string }): string {
+  if (options.smtpUrl) return 'invitation e-mail over SMTP (HEXA_SMTP_URL)';
+  return `no HEXA_SMTP_URL, so e-mails are not sent but written to ${resolve(options.mailDir)} (each link in its .txt file, never in this log)`;
+}
+
+/**
  * What an Admin may read of a failed delivery: the error's code and message,
  * without anything that looks like credentials of the SMTP URL.
  */
