@@ -57,6 +57,7 @@ export const errorCodes: Record<ErrorCode, CodeSpec> = {
   connection_field_missing: { status: 400, title: 'A required field of the connection type is missing' },
   secret_required: { status: 400, title: 'This field must stay secret' },
   connection_test_unsupported: { status: 409, title: 'This connection type cannot be tested yet' },
+  image_not_allowed: { status: 409, title: "The workspace's image is not allowed on this platform" },
 };
 
 export interface FieldError { field: string; message: string }

@@ -217,3 +217,6 @@ export async function dropWorkspaceClusterObjects(prefix: string): Promise<void>
     await client.end();
   }
 }
+
+export { htmlDangers, xssPayloads } from './xss-payloads.js';
+export { invalidImageReferences, validImageReferences, type ParsedReference } from './image-references.js';

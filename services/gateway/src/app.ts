@@ -143,6 +143,9 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     const access = await resolveAccess(userId, addressed);
     const caller: UserCaller = { kind: 'user', userId, organizationRole: access.organizationRole, adminSomewhere: access.adminSomewhere };
     if (addressed) {
+      // An archived workspace is gone for its members, on every operation of every service; organization
+      // Owners and Admins still reach it (to restore it; each service decides what else they may do there).
+      if (access.workspaceArchived && !actsAsAdminEverywhere(access.organizationRole)) throw httpError('workspace_not_found');
       // Organization Owners and Admins act as Admin everywhere, also where a membership gives them less.
       if (access.workspaceRole === 'ADMIN' || (access.workspaceRole && !actsAsAdminEverywhere(access.organizationRole))) {
         caller.workspace = { slug: addressed, role: access.workspaceRole, source: 'member' };

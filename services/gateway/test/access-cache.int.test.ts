@@ -6,7 +6,7 @@ import { AccessCache } from '../src/access-cache.js';
 
 type Access = Schemas['Access'];
 
-const memberAccess: Access = { organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: 'VIEWER' };
+const memberAccess: Access = { organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: 'VIEWER', workspaceArchived: false };
 const prefix = uniqueQueuePrefix();
 let subscriber: Redis;
 let publisher: Redis;
@@ -100,7 +100,7 @@ describe('when one user asks for more workspaces than the cache may hold', () =>
 });
 
 describe('when an announcement arrives while membership\'s answer is on its way', () => {
-  const viewer: Access = { organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: 'VIEWER' };
+  const viewer: Access = { organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: 'VIEWER', workspaceArchived: false };
 
   /** A lookup whose answer the test releases when it chooses, counting how often it is asked. */
   function heldLookup() {

@@ -1,6 +1,11 @@
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
 import { listJobs } from '@hexa/contract';
-import { query } from '@hexa/testing';
+import { accessChangedChannel, createDatabase, createOutboxRelay, createRedis } from '@hexa/kit';
+import { eventually, htmlDangers, invalidImageReferences, query, testDatabaseUrl, testRedisUrl, validImageReferences, xssPayloads } from '@hexa/testing';
+import type { WorkspacesDatabase } from '@hexa/workspaces';
 import { startStack, type Stack } from './stack.js';
+import { startWorkers, type Workers } from './workers.js';
 import { workspaceWithPersonas, type Persona, type PersonaWorkspace } from './workspace-personas.js';
 
 const defaultImage = 'registry.example.org/hexa/base:2026.11';
@@ -10,7 +15,8 @@ let workspace: PersonaWorkspace;
 beforeAll(async () => {
   stack = await startStack({ workspacesEnv: { HEXA_DEFAULT_IMAGE: defaultImage } });
   workspace = await workspaceWithPersonas(stack, 'Santé Publique');
-});
+  // Six services, migrated, and six users with hashed passwords: on a loaded machine, more than a test's time.
+}, 60_000);
 afterAll(() => stack.close());
 
 async function as(persona: Persona, method: 'GET' | 'PUT' | 'PATCH' | 'POST', path: string, payload?: unknown) {
@@ -64,6 +70,24 @@ describe('when an Editor changes the home page', () => {
   });
 });
 
+describe('when an Editor writes a home page holding a known XSS payload', () => {
+  it('stores each as written and answers and serves it rendered with nothing a browser would run', async () => {
+    for (const markdown of xssPayloads) {
+      const { status, body } = await as('editor', 'PUT', '/description', { markdown });
+      // PostgreSQL stores no NUL character: such a page is refused, and the one before it stays.
+      if (markdown.includes('\u0000')) {
+        expect({ markdown, status, code: body.code }).toEqual({ markdown, status: 400, code: 'invalid_input' });
+        expect((await as('viewer', 'GET', '')).body.description).not.toBe(markdown);
+        continue;
+      }
+      expect({ markdown, status, code: body.code }).toEqual({ markdown, status: 200, code: undefined });
+      expect({ markdown, dangers: htmlDangers(body.descriptionHtml) }).toEqual({ markdown, dangers: [] });
+      const read = (await as('viewer', 'GET', '')).body;
+      expect({ markdown, stored: read.description, dangers: htmlDangers(read.descriptionHtml) }).toEqual({ markdown, stored: markdown, dangers: [] });
+    }
+  });
+});
+
 describe('when an Admin changes the general settings', () => {
   it('renames the workspace and sets its countries, answered with their English names; the slug stays', async () => {
     const { status, body } = await as('admin', 'PATCH', '', { name: '  Santé Publique Sahel ', countries: ['BF', 'ML', 'NE'] });
@@ -79,6 +103,7 @@ describe('when an Admin changes the general settings', () => {
   it('refuses unknown or malformed countries, a blank name, an empty change and unknown fields, naming each', async () => {
     const cases: [unknown, { field: string; message: string }[]][] = [
       [{ countries: ['BF', 'XX'] }, [{ field: 'body/countries/1', message: 'unknown country code "XX"' }]],
+      [{ countries: ['XK'] }, [{ field: 'body/countries/0', message: 'unknown country code "XK"' }]],
       [{ countries: ['bf'] }, [{ field: 'body/countries/0', message: 'must match pattern "^[A-Z]{2}$"' }]],
       [{ countries: ['BF', 'BF'] }, [{ field: 'body/countries', message: 'must NOT have duplicate items (items ## 1 and 0 are identical)' }]],
       [{ name: '   ' }, [{ field: 'body/name', message: 'must match pattern "\\S"' }]],
@@ -110,6 +135,25 @@ describe('when an Admin sets the Docker image', () => {
     expect((await as('viewer', 'GET', '')).body).toMatchObject({ dockerImage: image, effectiveImage: image });
     expect((await as('admin', 'PATCH', '', { dockerImage: '' })).body).toMatchObject({ dockerImage: null, effectiveImage: defaultImage });
     expect((await as('admin', 'PATCH', '', { dockerImage: null })).body.errors).toEqual([{ field: 'body/dockerImage', message: 'must be string' }]);
+  });
+
+  it('keeps every valid reference of the validator tests', async () => {
+    for (const [image] of validImageReferences) {
+      const { status, body } = await as('admin', 'PATCH', '', { dockerImage: image });
+      expect({ image, status, dockerImage: body.dockerImage, effectiveImage: body.effectiveImage }).toEqual({ image, status: 200, dockerImage: image, effectiveImage: image });
+    }
+  });
+
+  it('refuses every invalid reference of the validator tests with its reason, and changes nothing', async () => {
+    await as('admin', 'PATCH', '', { dockerImage: 'python:3.11' });
+    // "" is not among them here: in the settings it means the platform default (above).
+    for (const [image, reason] of invalidImageReferences.filter(([image]) => image !== '')) {
+      const { status, body } = await as('admin', 'PATCH', '', { dockerImage: image });
+      // The contract refuses what is too long before the validator reads it.
+      const message = image.length > 255 ? 'must NOT have more than 255 characters' : expect.stringMatching(reason);
+      expect({ image, status, code: body.code, errors: body.errors }).toEqual({ image, status: 400, code: 'invalid_input', errors: [{ field: 'body/dockerImage', message }] });
+    }
+    expect((await as('viewer', 'GET', '')).body).toMatchObject({ dockerImage: 'python:3.11' });
   });
 
   it('refuses an invalid reference with the reason, and changes nothing', async () => {
@@ -163,8 +207,24 @@ describe('when the platform restricts images to an allow-list', () => {
 
 describe('when an Admin archives the workspace', () => {
   let archived: PersonaWorkspace;
+  // The workers the stack leaves out: the workspaces outbox, driven one pass at a time (so the test still sees
+  // the rows an archive or a restore wrote), and membership's worker, which follows the archive for the gateway.
+  let workspacesDb: Kysely<WorkspacesDatabase>;
+  let relayRedis: Redis;
+  let relay: ReturnType<typeof createOutboxRelay<WorkspacesDatabase>>;
+  let workers: Workers;
   beforeAll(async () => {
     archived = await workspaceWithPersonas(stack, 'Old Project');
+    workspacesDb = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
+    relayRedis = createRedis(testRedisUrl);
+    relay = createOutboxRelay({ db: workspacesDb, redis: relayRedis, prefix: stack.queuePrefix });
+    workers = await startWorkers(stack);
+  });
+  afterAll(async () => {
+    await workers.close();
+    await relay.close();
+    relayRedis.disconnect();
+    await workspacesDb.destroy();
   });
 
   const call = async (persona: Persona, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: object) => {
@@ -179,7 +239,7 @@ describe('when an Admin archives the workspace', () => {
     expect(await call('outsider', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
   });
 
-  it('hides it from every list and lookup, emits workspace.archived in the same transaction, and refuses a second archive', async () => {
+  it('hides it from every list and lookup, emits workspace.archived in the same transaction, and refuses a second archive (404 to its members now)', async () => {
     expect(await listed('viewer')).toContain(archived.slug);
     const answer = await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`);
     expect(answer.status).toBe(200);
@@ -200,7 +260,51 @@ describe('when an Admin archives the workspace', () => {
     const events = await query(`select queue, job_name, payload from "${stack.schemas.workspaces}".outbox where job_name = 'workspace.archived' order by queue`);
     expect(events).toEqual(consumers.map((queue) => ({ queue, job_name: 'workspace.archived', payload: { workspaceId: archived.id, slug: archived.slug, actorId: archived.userIds.admin } })));
 
-    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 409, body: { code: 'conflict' } });
+    // Archiving it again: a conflict for organization Owners and Admins; for its own Admin it is gone.
+    expect(await call('owner', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 409, body: { code: 'conflict' } });
+    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+  });
+
+  // Every service's view of the workspace, as its members use it; what the admin may change, too.
+  const lookups = ['/members', '/files', '/connections', '/database', '/pipelines', '/invitations', '/audit'];
+  const members = ['admin', 'editor', 'viewer'] as const;
+  /** What each lookup answers: its status, and the problem's code when it is one. */
+  const answersOf = async (persona: Persona) =>
+    Promise.all(
+      lookups.map(async (path) => {
+        const { status, body } = await call(persona, 'GET', `/api/workspaces/${archived.slug}${path}`);
+        return [path, status, status < 400 ? null : body.code];
+      }),
+    );
+
+  /** Waits until the viewer's request for the members answers `status` (gateways hear of access changes a moment after they are announced). */
+  const membersAnswer = (status: number, timeoutMs = 2000) =>
+    eventually(async () => ((await call('viewer', 'GET', `/api/workspaces/${archived.slug}/members`)).status === status ? true : undefined), timeoutMs, 20);
+
+  it('answers 404 to its members on every operation of every service from the archive on, and organization Owners and Admins still reach it', async () => {
+    // Membership took the archive in before the archive answered: no event was relayed yet.
+    expect(await query(`select count(*)::int as pending from "${stack.schemas.workspaces}".outbox where job_name = 'workspace.archived' and published_at is null`)).toEqual([
+      { pending: listJobs().filter((job) => job.name === 'workspace.archived').length },
+    ]);
+    await membersAnswer(404);
+    for (const persona of members) {
+      expect({ persona, answers: await answersOf(persona) }).toEqual({ persona, answers: lookups.map((path) => [path, 404, 'workspace_not_found']) });
+    }
+    expect(await call('admin', 'PATCH', `/api/workspaces/${archived.slug}/members/${archived.userIds.viewer}`, { role: 'EDITOR' })).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+    expect(await query(`select role from "${stack.schemas.membership}".workspace_memberships where workspace_slug = $1 and user_id = $2`, [archived.slug, archived.userIds.viewer])).toEqual([{ role: 'VIEWER' }]);
+    for (const persona of ['owner', 'organizationAdmin'] as const) {
+      expect(await call(persona, 'GET', `/api/workspaces/${archived.slug}/members`)).toMatchObject({ status: 200 });
+      expect(await call(persona, 'GET', `/api/workspaces/${archived.slug}/files`)).toMatchObject({ status: 200 });
+    }
+  });
+
+  it('is hidden by the workspace.archived event too, when membership missed the call', async () => {
+    // As if the call after the commit had failed: membership does not know, and the gateway forgot what it knew.
+    await query(`delete from "${stack.schemas.membership}".archived_workspaces where workspace_slug = $1`, [archived.slug]);
+    await relayRedis.publish(accessChangedChannel(stack.queuePrefix), archived.userIds.viewer);
+    await membersAnswer(200);
+    await relay.relay.runOnce();
+    await membersAnswer(404, 10_000);
   });
 
   it('keeps its slug: a new workspace of the same name gets another', async () => {
@@ -216,20 +320,39 @@ describe('when an Admin archives the workspace', () => {
     expect(await call('admin', 'GET', '/api/workspaces?archived=true')).toMatchObject({ status: 403, body: { code: 'forbidden' } });
   });
 
-  it('is restored by an organization Admin only: a workspace Admin gets 403, and an active workspace 409', async () => {
-    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 403, body: { code: 'forbidden' } });
-    expect(await call('viewer', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 403 });
-    expect(await call('outsider', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 404 });
+  it('is restored by an organization Admin only (it is gone for its members, its Admin included), which brings every lookup back; an active workspace is a 409', async () => {
+    for (const persona of ['admin', 'viewer', 'outsider'] as const) {
+      expect(await call(persona, 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 404, body: { code: 'workspace_not_found' } });
+    }
 
     const restored = await call('organizationAdmin', 'POST', `/api/workspaces/${archived.slug}/restore`);
     expect(restored).toMatchObject({ status: 200, body: { slug: archived.slug, name: 'Old Project' } });
     expect(restored.body.archivedAt).toBeUndefined();
     expect(await listed('viewer')).toContain(archived.slug);
+    const consumers = listJobs().filter((job) => job.name === 'workspace.restored').map((job) => job.queue).sort();
+    expect(consumers).toContain('membership');
+    const events = await query(`select queue, payload from "${stack.schemas.workspaces}".outbox where job_name = 'workspace.restored' order by queue`);
+    expect(events).toEqual(consumers.map((queue) => ({ queue, payload: { workspaceId: archived.id, slug: archived.slug, actorId: archived.userIds.organizationAdmin } })));
+
+    // Every service's view comes back for its members with the restore (its event is not relayed here).
+    await membersAnswer(200);
     expect(await call('viewer', 'GET', `/api/workspaces/${archived.slug}`)).toMatchObject({ status: 200 });
-    const events = await query(`select queue, payload from "${stack.schemas.workspaces}".outbox where job_name = 'workspace.restored'`);
-    expect(events).toEqual([{ queue: 'databases', payload: { workspaceId: archived.id, slug: archived.slug, actorId: archived.userIds.organizationAdmin } }]);
+    // (The database is `not_found` here: no databases worker ran to set it up.)
+    for (const persona of members) expect({ persona, hidden: (await answersOf(persona)).filter(([, , code]) => code === 'workspace_not_found') }).toEqual({ persona, hidden: [] });
+    expect(await call('viewer', 'GET', `/api/workspaces/${archived.slug}/members`)).toMatchObject({ status: 200 });
+    expect(await call('admin', 'GET', `/api/workspaces/${archived.slug}/audit`)).toMatchObject({ status: 200 });
 
     expect(await call('owner', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 409, body: { code: 'conflict' } });
+    // An active workspace's own Admin is told restoring is not theirs.
+    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/restore`)).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+  });
+
+  it('is restored by the organization Owner too', async () => {
+    expect(await call('admin', 'POST', `/api/workspaces/${archived.slug}/archive`)).toMatchObject({ status: 200 });
+    const restored = await call('owner', 'POST', `/api/workspaces/${archived.slug}/restore`);
+    expect(restored).toMatchObject({ status: 200, body: { slug: archived.slug } });
+    expect(restored.body.archivedAt).toBeUndefined();
+    expect(await call('viewer', 'GET', `/api/workspaces/${archived.slug}`)).toMatchObject({ status: 200 });
   });
 
   it('refuses a body with a field', async () => {

@@ -23,6 +23,8 @@ import { personalAccessTokensHandlers } from './modules/personal-access-tokens/p
 import { hashPassword, verifyPassword, type PasswordVerifier } from './modules/users/passwords.js';
 import { createUsersService } from './modules/users/users-service.js';
 import { usersHandlers } from './modules/users/users-routes.js';
+import { archivedWorkspacesHandlers } from './modules/workspaces/archived-workspaces-routes.js';
+import { createArchivedWorkspacesService } from './modules/workspaces/archived-workspaces-service.js';
 import { createWorkspaceDirectory } from './modules/workspaces/workspace-directory.js';
 
 export interface MembershipAppDeps {
@@ -68,6 +70,7 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
   const invitations = createInvitationsService({ db, workspaces, ttlDays: config.INVITATION_TTL_DAYS, perWorkspacePerDay: config.INVITATIONS_PER_WORKSPACE_PER_DAY });
   const responses = createInvitationResponsesService({ db, workspaces, hashPassword, announceAccessChanged, openSession: auth.openSession });
   const members = createMembersService({ db, announceAccessChanged });
+  const archivedWorkspaces = createArchivedWorkspacesService({ db, workspaces, announceAccessChanged });
 
   bindOperations(app, {
     service: 'membership',
@@ -80,6 +83,7 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
       ...personalAccessTokensHandlers(personalAccessTokens),
       ...membersHandlers(members),
       ...invitationsHandlers({ invitations, responses, publicUrl: config.HEXA_PUBLIC_URL }),
+      ...archivedWorkspacesHandlers(archivedWorkspaces),
     },
   });
 

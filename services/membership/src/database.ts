@@ -101,6 +101,12 @@ export interface InvitationSendsTable {
   sent_at: Generated<Date>;
 }
 
+/** A workspace that is archived, as the workspaces service last said (its slug: slugs are never reused). */
+export interface ArchivedWorkspacesTable {
+  workspace_slug: string;
+  recorded_at: Generated<Date>;
+}
+
 export interface LoginFailuresTable {
   key: string;
   window_start: Date;
@@ -116,4 +122,5 @@ export interface MembershipDatabase extends InboxDatabase, IdempotencyDatabase, 
   login_failures: LoginFailuresTable;
   invitations: InvitationsTable;
   invitation_sends: InvitationSendsTable;
+  archived_workspaces: ArchivedWorkspacesTable;
 }

@@ -7,7 +7,9 @@ import { membershipProcessors } from './jobs.js';
 import { createInvitationsService } from './modules/invitations/invitations-service.js';
 import { createInvitationMailService } from './modules/mail/invitation-mail-service.js';
 import { createMailTransport } from './modules/mail/mail-transport.js';
+import { createAccessAnnouncer } from './modules/memberships/access-announcer.js';
 import { createMembershipsService } from './modules/memberships/memberships-service.js';
+import { createArchivedWorkspacesService } from './modules/workspaces/archived-workspaces-service.js';
 import { createWorkspaceDirectory } from './modules/workspaces/workspace-directory.js';
 
 /** Processed job ids, and invitation sends the daily budget no longer counts, are pruned this often. */
@@ -18,8 +20,8 @@ const expirySweepIntervalMs = 60_000;
 /**
  * Membership's worker: the outbox relay (audit entries, invitation e-mails,
  * membership.changed events reach their queues, even after Redis loses them),
- * the consumer of the `membership` queue (creators' roles, archived
- * workspaces, invitation e-mails), and two sweeps (expired invitations,
+ * the consumer of the `membership` queue (creators' roles, archived and
+ * restored workspaces, invitation e-mails), and two sweeps (expired invitations,
  * the inbox). `worker.ts` runs it in production; tests run the same.
  */
 export function createMembershipWorker(deps: { config: MembershipConfig; db: Kysely<MembershipDatabase>; log: Logger }) {
@@ -27,9 +29,10 @@ export function createMembershipWorker(deps: { config: MembershipConfig; db: Kys
   const redis = createRedis(config.REDIS_URL);
   const workerConnection = createRedis(config.REDIS_URL, 'worker');
   const tokens = createInternalTokens({ service: 'membership', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
+  const workspaces = createWorkspaceDirectory(createServiceClient({ baseUrl: config.WORKSPACES_URL, tokens, audience: 'workspaces' }));
   const invitations = createInvitationsService({
     db,
-    workspaces: createWorkspaceDirectory(createServiceClient({ baseUrl: config.WORKSPACES_URL, tokens, audience: 'workspaces' })),
+    workspaces,
     ttlDays: config.INVITATION_TTL_DAYS,
     perWorkspacePerDay: config.INVITATIONS_PER_WORKSPACE_PER_DAY,
   });
@@ -37,6 +40,7 @@ export function createMembershipWorker(deps: { config: MembershipConfig; db: Kys
   const processors = membershipProcessors({
     memberships: createMembershipsService({ db, redis, queuePrefix: config.HEXA_QUEUE_PREFIX }),
     invitations,
+    archivedWorkspaces: createArchivedWorkspacesService({ db, workspaces, announceAccessChanged: createAccessAnnouncer({ redis, queuePrefix: config.HEXA_QUEUE_PREFIX }) }),
     mail: createInvitationMailService({ db, transport, publicUrl: config.HEXA_PUBLIC_URL }),
   });
   const worker = createWorker('membership', processors, { connection: workerConnection, prefix: config.HEXA_QUEUE_PREFIX });

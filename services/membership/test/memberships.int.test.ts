@@ -160,7 +160,7 @@ describe('when the gateway resolves a user\'s access', () => {
     const slug = newSlug();
     for (const response of [await getAccess(gateway, userId, slug), await getAccess(gateway, userId)]) {
       expect(response.statusCode).toBe(200);
-      expect(response.json<Access>()).toEqual({ organizationRole: 'ADMIN', adminSomewhere: false, workspaceRole: null });
+      expect(response.json<Access>()).toEqual({ organizationRole: 'ADMIN', adminSomewhere: false, workspaceRole: null, workspaceArchived: false });
     }
   });
 
@@ -171,11 +171,11 @@ describe('when the gateway resolves a user\'s access', () => {
 
     const inWorkspace = await getAccess(gateway, userId, slug);
     expect(inWorkspace.statusCode).toBe(200);
-    expect(inWorkspace.json<Access>()).toEqual({ organizationRole: 'MEMBER', adminSomewhere: true, workspaceRole: 'ADMIN' });
+    expect(inWorkspace.json<Access>()).toEqual({ organizationRole: 'MEMBER', adminSomewhere: true, workspaceRole: 'ADMIN', workspaceArchived: false });
 
     const elsewhere = await getAccess(gateway, userId, newSlug());
     expect(elsewhere.statusCode).toBe(200);
-    expect(elsewhere.json<Access>()).toEqual({ organizationRole: 'MEMBER', adminSomewhere: true, workspaceRole: null });
+    expect(elsewhere.json<Access>()).toEqual({ organizationRole: 'MEMBER', adminSomewhere: true, workspaceRole: null, workspaceArchived: false });
   });
 
   it('answers only the addressed user\'s role: another member of the workspace does not change it', async () => {
@@ -183,7 +183,7 @@ describe('when the gateway resolves a user\'s access', () => {
     const outsider = await newUser();
     const slug = newSlug();
     expect((await grantCreator(workspacesService, slug, creator)).statusCode).toBe(200);
-    expect((await getAccess(gateway, outsider, slug)).json<Access>()).toEqual({ organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: null });
+    expect((await getAccess(gateway, outsider, slug)).json<Access>()).toEqual({ organizationRole: 'MEMBER', adminSomewhere: false, workspaceRole: null, workspaceArchived: false });
   });
 
   it('answers 404 not_found for a user that does not exist', async () => {

@@ -12,6 +12,7 @@ export interface JobContract {
   "membership": {
     "workspace.created": components['schemas']["WorkspaceCreatedJob"];
     "workspace.archived": components['schemas']["WorkspaceLifecycleJob"];
+    "workspace.restored": components['schemas']["WorkspaceLifecycleJob"];
     "invitation.mail": components['schemas']["InvitationMailJob"];
   };
   "workspaces": {

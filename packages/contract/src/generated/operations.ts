@@ -46,6 +46,7 @@ export const operationServices = {
   getWorkspaceDatabasePasswordRotation: 'databases',
   getUserAccess: 'membership',
   listUserMemberships: 'membership',
+  followWorkspaceArchive: 'membership',
   grantCreatorAdmin: 'membership',
   resolvePersonalAccessToken: 'membership',
   describeWorkspace: 'workspaces',

@@ -6,6 +6,7 @@ import * as sessionFamiliesAndPersonalTokens from './2026-11-29T1200-session-fam
 import * as outbox from './2026-11-30T1000-outbox.js';
 import * as invitations from './2026-11-30T1001-invitations.js';
 import * as publishExistingMemberships from './2026-11-30T1100-publish-existing-memberships.js';
+import * as archivedWorkspaces from './2026-11-30T1700-archived-workspaces.js';
 
 /** Every migration of the membership schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T1000-outbox': outbox,
   '2026-11-30T1001-invitations': invitations,
   '2026-11-30T1100-publish-existing-memberships': publishExistingMemberships,
+  '2026-11-30T1700-archived-workspaces': archivedWorkspaces,
 };

@@ -8,6 +8,7 @@ import * as settingsAndConfiguration from './2026-11-29T1800-settings-and-config
 import * as memberRolesByName from './2026-11-30T0900-member-roles-by-name.js';
 import * as listedCounts from './2026-11-30T1500-listed-counts.js';
 import * as organizationCountSlots from './2026-11-30T1600-organization-count-slots.js';
+import * as announceArchivedWorkspaces from './2026-11-30T1700-announce-archived-workspaces.js';
 
 /** Every migration of the workspaces schema, applied in name order. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T0900-member-roles-by-name': memberRolesByName,
   '2026-11-30T1500-listed-counts': listedCounts,
   '2026-11-30T1600-organization-count-slots': organizationCountSlots,
+  '2026-11-30T1700-announce-archived-workspaces': announceArchivedWorkspaces,
 };

@@ -25,10 +25,13 @@ export function createMembershipsService(deps: { db: Kysely<MembershipDatabase>;
         .where('role', '=', 'ADMIN')
         .limit(1)
         .executeTakeFirst();
-      const membership = workspaceSlug
-        ? await db.selectFrom('workspace_memberships').select('role').where('user_id', '=', userId).where('workspace_slug', '=', workspaceSlug).executeTakeFirst()
-        : undefined;
-      return { organizationRole: user.organization_role, adminSomewhere: adminRow !== undefined, workspaceRole: membership?.role ?? null };
+      const [membership, archived] = workspaceSlug
+        ? await Promise.all([
+            db.selectFrom('workspace_memberships').select('role').where('user_id', '=', userId).where('workspace_slug', '=', workspaceSlug).executeTakeFirst(),
+            db.selectFrom('archived_workspaces').select('workspace_slug').where('workspace_slug', '=', workspaceSlug).executeTakeFirst(),
+          ])
+        : [undefined, undefined];
+      return { organizationRole: user.organization_role, adminSomewhere: adminRow !== undefined, workspaceRole: membership?.role ?? null, workspaceArchived: archived !== undefined };
     },
 
     async listUserMemberships(userId: string): Promise<{ workspaceSlug: string; role: WorkspaceRole }[]> {

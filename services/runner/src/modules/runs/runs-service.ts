@@ -58,6 +58,7 @@ export function createRunsService(deps: {
       }
       const context = await workspaces.call('getRunContext', { params: { slug } });
       if (context.archived) throw httpError('workspace_not_found');
+      if (context.imageNotAllowed) throw httpError('image_not_allowed', `${context.imageNotAllowed}. An Admin of the workspace chooses another image in its settings.`);
       const id = randomUUID();
       const row = await db.transaction().execute(async (trx) => {
         const inserted = await trx

@@ -1,7 +1,9 @@
 import countries from 'i18n-iso-countries';
 import type { Schemas } from '@hexa/contract';
 
-const names = countries.getNames('en', { select: 'official' });
+// The library also names Kosovo (`XK`), a code reserved for user assignment, not an ISO 3166-1 alpha-2 one.
+const notIso = new Set(['XK']);
+const names: Record<string, string> = Object.fromEntries(Object.entries(countries.getNames('en', { select: 'official' })).filter(([code]) => !notIso.has(code)));
 
 /** Every ISO 3166-1 alpha-2 code with its English name, sorted by name. */
 export const allCountries: Schemas['Country'][] = Object.entries(names)

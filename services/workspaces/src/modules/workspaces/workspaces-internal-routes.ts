@@ -23,9 +23,12 @@ export function workspacesInternalHandlers(deps: { db: Kysely<WorkspacesDatabase
       const row = await deps.db.selectFrom('workspaces').select(['id', 'slug', 'archived_at', 'docker_image']).where('slug', '=', params.slug).executeTakeFirst();
       if (!row) throw httpError('workspace_not_found');
       const configuration = await readConfiguration(deps.db, row.id);
+      // The allow-list applies when an image is set; one set before the list was tightened is judged again here,
+      // where a run is launched (the platform default is always allowed).
+      const imageNotAllowed = row.docker_image === null ? null : (deps.images.problem(row.docker_image) ?? null);
       return {
         status: 200,
-        body: { workspaceId: row.id, slug: row.slug, archived: row.archived_at !== null, image: deps.images.effective(row.docker_image), configuration: configuration.properties },
+        body: { workspaceId: row.id, slug: row.slug, archived: row.archived_at !== null, image: deps.images.effective(row.docker_image), imageNotAllowed, configuration: configuration.properties },
       };
     },
   };

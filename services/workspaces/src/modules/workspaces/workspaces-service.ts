@@ -15,6 +15,8 @@ type RoleSource = 'member' | 'organization';
 
 /** How long a create waits for membership to grant the creator's role before answering with the role pending. */
 const creatorGrantTimeoutMs = 2000;
+/** How long an archive or a restore waits for membership to take it in; the event does it later otherwise. */
+const archiveFollowTimeoutMs = 2000;
 
 /** Tries with a random suffix before giving up on a name whose slugs keep colliding. */
 const slugAttempts = 5;
@@ -242,6 +244,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
         await recordAudit(trx, { workspaceId: current.id, workspaceSlug: slug, actor: auditActor(caller), action: 'workspace.archived' });
         return archived;
       });
+      await tellMembership(slug);
       return toWorkspace(row, role, source);
     },
 
@@ -258,9 +261,24 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
         await recordAudit(trx, { workspaceId: current.id, workspaceSlug: slug, actor: auditActor(caller), action: 'workspace.restored', before: { archivedAt: current.archived_at.toISOString() } });
         return restored;
       });
+      await tellMembership(slug);
       return toWorkspace(row, role, source);
     },
   };
+
+  /**
+   * After an archive or a restore commits, membership (whose answer the
+   * gateway uses to hide an archived workspace from its members) takes it in
+   * before the answer, so it holds for the caller's very next request; when
+   * membership is slow or away, the event does it within the relay's pass.
+   */
+  async function tellMembership(slug: string): Promise<void> {
+    try {
+      await membership.call('followWorkspaceArchive', { params: { slug } }, { timeoutMs: archiveFollowTimeoutMs });
+    } catch (error) {
+      deps.log.warn({ err: error, slug }, 'membership did not take the archive in yet; the outbox event will');
+    }
+  }
 
   async function createRow(caller: UserCaller, values: { name: string; description: string | undefined; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
     // A page of the creator's is rendered once, before any transaction; the default one depends on the slug.
