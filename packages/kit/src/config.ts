@@ -166,6 +166,7 @@ export const commonConfig = {
   REDIS_URL: url('Redis for queues and cache invalidation', { protocols: ['redis', 'rediss'], default: 'redis://127.0.0.1:6379', secret: true }),
   HEXA_QUEUE_PREFIX: str('prefix of every Redis key the platform writes', { default: 'hexa', pattern: /^[a-z][a-z0-9_-]{0,40}$/ }),
   HEXA_SERVICE_KEY: str("this service's own Ed25519 private key (PKCS8 PEM); it signs the internal tokens the service sends", { secret: true, pattern: /BEGIN PRIVATE KEY/ }),
+  HEXA_IDEMPOTENCY_LEASE_SECONDS: int('how long a creating request may run before a retry with its Idempotency-Key may take it over (it died before committing)', { default: 60, min: 1, max: 3600 }),
   HEXA_SERVICE_PUBLIC_KEYS: publicKeys('public keys of every service (JSON object of SPKI PEM by service name); they verify the internal tokens this service receives'),
 } as const;
 

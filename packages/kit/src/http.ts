@@ -20,7 +20,18 @@ import {
 } from '@hexa/contract';
 import type { Kysely } from 'kysely';
 import { AppError, errorCodes, httpError, toProblem, type FieldError } from './errors.js';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, requestHash, type IdempotencyDatabase } from './idempotency.js';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  defaultIdempotencyLeaseSeconds,
+  findIdempotentAnswer,
+  IdempotencyKeyAnswered,
+  idempotentRequest,
+  releaseIdempotencyKey,
+  requestHash,
+  type IdempotencyDatabase,
+  type IdempotentRequest,
+} from './idempotency.js';
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
 import { within } from './within.js';
@@ -284,6 +295,11 @@ export interface OperationContext<Op extends OperationId> {
   caller: Caller;
   request: FastifyRequest;
   reply: FastifyReply;
+  /**
+   * Set for a creating operation called with an `Idempotency-Key`: its
+   * handler stores the answer in the effect's transaction (`answerIn`).
+   */
+  idempotency?: IdempotentRequest;
 }
 
 export type OperationResult<Op extends OperationId> = SuccessOf<Op> & { headers?: Record<string, string> };
@@ -326,7 +342,11 @@ export function authorize(
  * internal token (issuer's key, audience, the operation it was minted for, an
  * issuer the operation allows) and the caller's permission (`authorize`).
  * A creating operation honours `Idempotency-Key` for signed-in users, with
- * the keys kept in the service's own `idempotency_keys` table.
+ * the keys kept in the service's own `idempotency_keys` table; its handler
+ * stores the answer in the transaction of its effect (`context.idempotency`),
+ * so that a request dying after the commit cannot leave the key to a retry
+ * that would create the thing again. `idempotencyLeaseSeconds` is how long a
+ * first request may run before a retry with its key may take it over.
  * Throws at boot when an operation has no handler or a handler no operation.
  *
  * @example
@@ -334,7 +354,7 @@ export function authorize(
  */
 export function bindOperations<S extends ServiceName, DB extends IdempotencyDatabase = IdempotencyDatabase>(
   app: FastifyInstance,
-  options: { service: S; tokens: InternalTokens; handlers: OperationHandlers<S>; idempotency?: Kysely<DB> },
+  options: { service: S; tokens: InternalTokens; handlers: OperationHandlers<S>; idempotency?: Kysely<DB>; idempotencyLeaseSeconds?: number },
 ): void {
   type AnyResult = { status: number; body?: unknown; headers?: Record<string, string> };
   const handlers = options.handlers as unknown as Record<string, (context: OperationContext<never>) => Promise<AnyResult>>;
@@ -366,20 +386,36 @@ export function bindOperations<S extends ServiceName, DB extends IdempotencyData
         const caller = request.caller!;
         const key = operation.creates ? request.headers['idempotency-key'] : undefined;
         const entry = idempotency && key !== undefined && caller.kind === 'user'
-          ? { scope: `user:${caller.userId}`, operation: operation.operationId, key: Array.isArray(key) ? '' : key }
+          ? {
+              scope: `user:${caller.userId}`,
+              operation: operation.operationId,
+              key: Array.isArray(key) ? '' : key,
+              requestHash: requestHash({ params: request.params, query: request.query, body: request.body }),
+            }
           : undefined;
+        const replay = (stored: { status: number; answer: { headers: Record<string, string>; body: unknown } }) => {
+          for (const [name, value] of Object.entries(stored.answer.headers)) reply.header(name, value);
+          return reply.header('idempotent-replayed', 'true').code(stored.status).send(stored.answer.body);
+        };
         if (idempotency && entry) {
-          const claim = await claimIdempotencyKey(idempotency, { ...entry, requestHash: requestHash({ params: request.params, query: request.query, body: request.body }) });
-          if (claim.kind === 'replay') {
-            for (const [name, value] of Object.entries(claim.answer.headers)) reply.header(name, value);
-            return reply.header('idempotent-replayed', 'true').code(claim.status).send(claim.answer.body);
-          }
+          const claim = await claimIdempotencyKey(idempotency, entry, options.idempotencyLeaseSeconds ?? defaultIdempotencyLeaseSeconds);
+          if (claim.kind === 'replay') return replay(claim);
         }
+        const idempotent = entry ? idempotentRequest(entry) : undefined;
         let result: AnyResult;
         try {
-          result = await handler({ body: request.body as never, query: request.query as never, params: request.params as never, caller, request, reply });
+          result = await handler({ body: request.body as never, query: request.query as never, params: request.params as never, caller, request, reply, ...(idempotent ? { idempotency: idempotent } : {}) });
         } catch (error) {
-          if (idempotency && entry) await releaseIdempotencyKey(idempotency, entry).catch((release) => request.log.warn({ err: release }, 'could not free an idempotency key'));
+          if (idempotency && entry) {
+            if (error instanceof IdempotencyKeyAnswered) {
+              // Another request with the key committed first; this one's effect rolled back.
+              const stored = await findIdempotentAnswer(idempotency, entry);
+              if (stored) return replay(stored);
+              throw httpError('idempotency_key_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', { headers: { 'retry-after': '1' } });
+            }
+            // Frees the key only if no answer was committed with an effect (the error came after the commit).
+            await releaseIdempotencyKey(idempotency, entry).catch((release) => request.log.warn({ err: release }, 'could not free an idempotency key'));
+          }
           throw error;
         }
         if (idempotency && entry) await completeIdempotencyKey(idempotency, entry, result.status, { headers: result.headers ?? {}, body: result.body });

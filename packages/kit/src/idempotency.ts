@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
+import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely';
 import { httpError } from './errors.js';
 
 /**
@@ -7,8 +7,13 @@ import { httpError } from './errors.js';
  * same key with the same request replays the first answer; the same key with
  * another request is a 422; a key whose first request is still running is a
  * 409. Keys are scoped to the caller and the operation and kept 24 hours.
- * Only successful answers are kept: a failed request frees its key, so the
- * client may retry it.
+ * Only successful answers are kept: a request that failed before its effect
+ * committed frees its key, so the client may retry it.
+ *
+ * The answer is written in the effect's own transaction (`IdempotentRequest`):
+ * a first request that dies, or fails, after its effect committed leaves an
+ * answer to replay, never a key that a retry could take over to create the
+ * thing a second time.
  */
 export interface IdempotencyKeysTable {
   scope: string;
@@ -50,8 +55,8 @@ export async function createIdempotencyTable(db: Kysely<unknown>): Promise<void>
 
 /** How long a key is remembered. */
 export const idempotencyKeyHours = 24;
-/** How long a first request may run before a retry with its key may take over (it crashed). */
-const inFlightLeaseSeconds = 60;
+/** How long a first request may run before a retry with its key may take over (it crashed before committing). */
+export const defaultIdempotencyLeaseSeconds = 60;
 /** Keys are what clients choose: printable ASCII, bounded. */
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
@@ -80,6 +85,7 @@ export type Claim = { kind: 'claimed' } | { kind: 'replay'; status: number; answ
 export async function claimIdempotencyKey(
   database: Kysely<IdempotencyDatabase>,
   entry: { scope: string; operation: string; key: string; requestHash: string },
+  inFlightLeaseSeconds = defaultIdempotencyLeaseSeconds,
 ): Promise<Claim> {
   if (!keyPattern.test(entry.key)) {
     throw httpError('invalid_input', 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.', {
@@ -115,7 +121,8 @@ export async function claimIdempotencyKey(
     }
     if (existing.status !== null && existing.response) return { kind: 'replay', status: existing.status, answer: existing.response };
     if (existing.abandoned) {
-      // The first request died without answering: this retry takes the key over.
+      // The first request died before its effect committed (its answer commits with it): this retry takes
+      // the key over. Should the first still be running, whichever commits second rolls back (see answerIn).
       const taken = await db
         .updateTable('idempotency_keys')
         .set({ locked_until: sql<Date>`now() + make_interval(secs => ${inFlightLeaseSeconds})` })
@@ -132,10 +139,86 @@ export async function claimIdempotencyKey(
   throw httpError('idempotency_key_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', { headers: { 'retry-after': '1' } });
 }
 
-/** Keeps the answer of a claimed key for replay. */
+/** Thrown in an effect's transaction when another request with the same key committed first: roll back and replay. */
+export class IdempotencyKeyAnswered extends Error {
+  override name = 'IdempotencyKeyAnswered';
+}
+
+/**
+ * A creating request that came with an `Idempotency-Key`, as its handler sees
+ * it: `answerIn` stores the answer in the transaction of the effect, so both
+ * commit or neither does.
+ */
+export interface IdempotentRequest {
+  /**
+   * Stores `answer` as the key's answer in `trx`. Throws
+   * IdempotencyKeyAnswered when another request with this key committed its
+   * effect first (a retry that took over a slow first request): the
+   * transaction must roll back, and that request's answer is replayed.
+   *
+   * @example
+   * await db.transaction().execute(async (trx) => {
+   *   const row = await insertWorkspace(trx, values);
+   *   await idempotency?.answerIn(trx, { status: 201, body: toWorkspace(row) });
+   * });
+   */
+  answerIn<DB extends IdempotencyDatabase>(trx: Transaction<DB>, answer: { status: number; body?: unknown; headers?: Record<string, string> }): Promise<void>;
+}
+
+/** The `IdempotentRequest` of a claimed key; `answered()` says whether its handler stored an answer. */
+export function idempotentRequest(entry: { scope: string; operation: string; key: string; requestHash: string }): IdempotentRequest & { answered(): boolean } {
+  let answered = false;
+  return {
+    answered: () => answered,
+    async answerIn(trx, answer) {
+      const db = trx as unknown as Transaction<IdempotencyDatabase>;
+      const response = JSON.stringify({ headers: answer.headers ?? {}, body: answer.body });
+      // An upsert: the claim may have been freed (a retry took it over and failed) since it was made.
+      // Only a key still in flight for this very request takes the answer; otherwise the row lock waits
+      // for the request that answered first, and this effect rolls back.
+      const stored = await db
+        .insertInto('idempotency_keys')
+        .values({ scope: entry.scope, operation: entry.operation, key: entry.key, request_hash: entry.requestHash, status: answer.status, response, locked_until: sql<Date>`now()` })
+        .onConflict((conflict) =>
+          conflict
+            .columns(['scope', 'operation', 'key'])
+            .doUpdateSet({ status: answer.status, response })
+            .where('idempotency_keys.status', 'is', null)
+            .where('idempotency_keys.request_hash', '=', entry.requestHash),
+        )
+        .returning('key')
+        .executeTakeFirst();
+      if (!stored) throw new IdempotencyKeyAnswered(`Idempotency-Key ${entry.key} was answered by another request`);
+      answered = true;
+    },
+  };
+}
+
+/** The stored answer of a key, if it has one: what a request that lost the race replays. */
+export async function findIdempotentAnswer(
+  db: Kysely<IdempotencyDatabase>,
+  entry: { scope: string; operation: string; key: string; requestHash: string },
+): Promise<{ status: number; answer: StoredAnswer } | undefined> {
+  const row = await db
+    .selectFrom('idempotency_keys')
+    .select(['status', 'response'])
+    .where('scope', '=', entry.scope)
+    .where('operation', '=', entry.operation)
+    .where('key', '=', entry.key)
+    .where('request_hash', '=', entry.requestHash)
+    .executeTakeFirst();
+  return row && row.status !== null && row.response ? { status: row.status, answer: row.response } : undefined;
+}
+
+/**
+ * Keeps the answer of a claimed key for replay: once the handler answered
+ * (replacing the answer it stored in its transaction by the final one, such
+ * as a role granted since), or for an operation whose effect is not one
+ * transaction of this service's.
+ */
 export async function completeIdempotencyKey(
   db: Kysely<IdempotencyDatabase>,
-  entry: { scope: string; operation: string; key: string },
+  entry: { scope: string; operation: string; key: string; requestHash: string },
   status: number,
   answer: StoredAnswer,
 ): Promise<void> {
@@ -145,6 +228,7 @@ export async function completeIdempotencyKey(
     .where('scope', '=', entry.scope)
     .where('operation', '=', entry.operation)
     .where('key', '=', entry.key)
+    .where('request_hash', '=', entry.requestHash)
     .execute();
 }
 
@@ -153,8 +237,9 @@ export async function releaseIdempotencyKey(db: Kysely<IdempotencyDatabase>, ent
   await db.deleteFrom('idempotency_keys').where('scope', '=', entry.scope).where('operation', '=', entry.operation).where('key', '=', entry.key).where('status', 'is', null).execute();
 }
 
-/** Forgets keys past their 24 hours; run now and then. */
-export async function pruneIdempotencyKeys(db: Kysely<IdempotencyDatabase>): Promise<number> {
+/** Forgets keys past their 24 hours; each service's worker runs it with its inbox pruning. */
+export async function pruneIdempotencyKeys<DB extends IdempotencyDatabase>(database: Kysely<DB>): Promise<number> {
+  const db = database as unknown as Kysely<IdempotencyDatabase>;
   const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', sql<Date>`now() - make_interval(hours => ${idempotencyKeyHours})`).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -4,8 +4,9 @@ import type { Redis } from 'ioredis';
 import { listJobs, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
 import { compileSchema, fieldErrors } from './http.js';
 import type { Metrics } from './metrics.js';
-import { createQueues } from './queue.js';
+import { createQueues, jobIdProblem, takenMarkKey } from './queue.js';
 import { repeat, type Repeating } from './repeat.js';
+import { isRedisUnavailable } from './redis.js';
 import { within } from './within.js';
 
 /**
@@ -95,6 +96,9 @@ export async function enqueueJob<DB extends OutboxDatabase, Q extends QueueName,
   payload: JobPayload<Q, N>,
   jobId: string,
 ): Promise<void> {
+  const problem = jobIdProblem(jobId);
+  // A programming error: caught here, with the change it belongs to, rather than as a row that never goes out.
+  if (problem) throw new Error(`${queue}/${name}: ${problem} (${JSON.stringify(jobId)})`);
   await (db as unknown as Kysely<OutboxDatabase>)
     .insertInto('outbox')
     .values({ queue, job_name: name, job_id: jobId, payload: JSON.stringify(payload), published_at: null, checked_at: null, last_error: null, dead_at: null })
@@ -207,6 +211,8 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   private queueFor(row: OutboxRow): Queue {
     const queue = this.queues[row.queue as QueueName];
     if (!queue) throw new UndeliverableJob(`no queue ${row.queue} in the job contract`);
+    const idProblem = jobIdProblem(row.job_id);
+    if (idProblem) throw new UndeliverableJob(`${idProblem} (${JSON.stringify(row.job_id)})`);
     const validate = this.validators.get(`${row.queue}/${row.job_name}`);
     if (!validate) throw new UndeliverableJob(`the ${row.queue} queue has no job ${row.job_name}`);
     if (!validate(row.payload)) {
@@ -219,7 +225,9 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
    * Claims due rows with a lease (committed at once, so no transaction spans
    * Redis calls), then sends each on its own: a row that fails records its
    * attempt and error and never holds back the rows behind it. When Redis
-   * itself fails, the pass stops there; the rest wait for the next pass.
+   * itself is unreachable, the pass stops there; the rest wait for the next
+   * pass. Any other failure is the row's own (Redis refused that job): it
+   * counts toward the row's death, as an undeliverable row does.
    */
   private async publishDue(only?: { queue: QueueName; jobId: string }[]): Promise<{ published: number; failed: number; dead: number }> {
     const chosen = only
@@ -243,11 +251,11 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
         published.push(row.id);
       } catch (error) {
         failed += 1;
-        const permanent = error instanceof UndeliverableJob;
-        const dies = permanent && row.attempts + 1 >= maxPermanentAttempts;
+        const outage = !(error instanceof UndeliverableJob) && isRedisUnavailable(error);
+        const dies = !outage && row.attempts + 1 >= maxPermanentAttempts;
         if (dies) dead += 1;
         await this.recordFailure(row, error, dies);
-        if (!permanent) {
+        if (outage) {
           // Redis is failing: give the rows not tried yet back at once rather than after the lease.
           const untried = rows.slice(index + 1).map((next) => next.id);
           if (untried.length > 0) await this.db.updateTable('outbox').set({ next_attempt_at: new Date() }).where('id', 'in', untried).execute();
@@ -278,8 +286,8 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   /**
    * Looks for published jobs in Redis, the longest-unchecked first, so that
    * every row comes round however many jobs wait in front of it. A job a
-   * consumer took (active, completed or failed) confirms its row; a job Redis
-   * lost is sent again.
+   * consumer took (active, completed or failed, or marked taken by its worker
+   * once BullMQ evicted it) confirms its row; a job Redis lost is sent again.
    */
   private async verifyPublished(): Promise<{ confirmed: number; redelivered: number }> {
     const cutoff = new Date(Date.now() - (this.options.verifyAfterMs ?? defaultVerifyAfterMs));
@@ -307,20 +315,32 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
       else if (state === 'unknown') unknown.push(row);
       else waiting.push(row.id);
     });
-    // A job in no state may still have its data: Redis lost part of the queue's keys (evicted, or a flush
-    // racing a worker). Adding the same id again would then do nothing, so the data goes first; a job a
-    // worker still holds the lock of (remove answers 0) is being processed: taken.
-    const removed = await within(
-      redisCallTimeoutMs,
-      Promise.all(unknown.map((row) => this.queues[row.queue as QueueName]?.remove(row.job_id) ?? Promise.resolve(1))),
-    );
-    unknown.forEach((row, index) => (removed[index] === 0 ? taken : lost).push(row.id));
+    const fates = await within(redisCallTimeoutMs, Promise.all(unknown.map((row) => this.fateOfStateless(row))));
+    unknown.forEach((row, index) => (fates[index] === 'taken' ? taken : lost).push(row.id));
     if (taken.length > 0) await this.db.deleteFrom('outbox').where('id', 'in', taken).execute();
     if (lost.length > 0) {
       await this.db.updateTable('outbox').set({ published_at: null, checked_at: null, next_attempt_at: new Date() }).where('id', 'in', lost).execute();
     }
     if (waiting.length > 0) await this.db.updateTable('outbox').set({ checked_at: new Date() }).where('id', 'in', waiting).execute();
     return { confirmed: taken.length, redelivered: lost.length };
+  }
+
+  /**
+   * A job in no state either was taken and then evicted by BullMQ (its
+   * worker marked it taken: final, even when it failed), or Redis lost it:
+   * entirely (sent again), or in part, its data left without its lists (a
+   * flush racing a worker). Adding the same id again would then do nothing,
+   * so those leftovers go first; a job whose worker still holds its lock
+   * (remove answers 0) is being processed: taken.
+   */
+  private async fateOfStateless(row: { queue: string; job_id: string }): Promise<'taken' | 'lost'> {
+    const queue = this.queues[row.queue as QueueName];
+    if (!queue) return 'lost';
+    const client = await queue.client;
+    const [mark, leftover] = await Promise.all([client.get(takenMarkKey(queue, row.job_id)), client.hexists(queue.toKey(row.job_id), 'name')]);
+    if (mark !== null) return 'taken';
+    if (leftover === 0) return 'lost';
+    return (await queue.remove(row.job_id)) === 0 ? 'taken' : 'lost';
   }
 
   /** Runs a pass every `intervalMs` until stopped; a failing pass is reported and retried. */

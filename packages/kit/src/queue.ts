@@ -24,6 +24,32 @@ export const defaultJobOptions: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/**
+ * How long the mark a worker leaves on each job it takes is kept. BullMQ
+ * evicts finished jobs by count (above), possibly before the outbox relay
+ * looked for them: the mark tells the relay that a job gone from every state
+ * was taken (and, if it failed, is final) rather than lost. A day: a row left
+ * unverified for longer means its relay was down, and it is sent again
+ * (consumers are idempotent).
+ */
+export const takenMarkSeconds = 24 * 3600;
+
+/** The key of a job's taken mark, beside BullMQ's keys of its queue (a job id holds no `:`: it is no job's key). */
+export function takenMarkKey(queue: { toKey(type: string): string }, jobId: string): string {
+  return queue.toKey(`taken:${jobId}`);
+}
+
+/**
+ * Why BullMQ would refuse `jobId` (it takes no `:` and no integer), or
+ * undefined when it is a valid custom id.
+ */
+export function jobIdProblem(jobId: string): string | undefined {
+  if (jobId.length === 0 || jobId.length > 255) return 'a job id has 1 to 255 characters';
+  if (jobId.includes(':')) return 'a job id cannot contain ":"';
+  if (String(Number.parseInt(jobId, 10)) === jobId) return 'a job id cannot be an integer';
+  return undefined;
+}
+
 export interface QueueOptions {
   connection: ConnectionOptions;
   prefix: string;
@@ -85,6 +111,8 @@ export function createWorker<Q extends QueueName>(
   const worker = new Worker(
     name,
     async (job, _token, signal) => {
+      // Marked before anything can fail: a job taken is final for the relay, even once BullMQ evicts it.
+      if (job.id) await (await worker.client).set(takenMarkKey(worker, job.id), '1', { EX: takenMarkSeconds });
       const processor = byName[job.name];
       const validate = validators.get(job.name);
       // Neither can be fixed by retrying: the job is refused for good, with the reason.

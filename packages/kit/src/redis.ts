@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { TimedOut } from './within.js';
 
 /**
  * A Redis connection. Producers and request paths fail fast when Redis is
@@ -13,6 +14,25 @@ export function createRedis(url: string, role: 'client' | 'worker' | 'subscriber
   redis.on('error', () => undefined);
   redis.connect().catch(() => undefined);
   return redis;
+}
+
+/**
+ * True when a Redis call failed because Redis is unreachable, did not
+ * answer in time (ioredis's connection errors, a `within` timeout) or cannot
+ * take any command now (loading its data, out of memory, a read-only
+ * replica, busy with a script), as opposed to Redis refusing that one command.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (error instanceof TimedOut) return true;
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(code)) return true;
+  if (name === 'MaxRetriesPerRequestError') return true;
+  if (typeof message !== 'string') return false;
+  return (
+    /Connection is closed|Stream isn't writeable|connect E[A-Z]+|Command timed out/.test(message) ||
+    // Redis's own errors that concern the server's state, not the command (each reply starts with its code).
+    /^(LOADING|OOM|READONLY|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\b/.test(message)
+  );
 }
 
 export async function pingRedis(redis: Redis): Promise<void> {

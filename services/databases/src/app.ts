@@ -68,6 +68,7 @@ export async function buildDatabasesApp(deps: DatabasesAppDeps): Promise<Fastify
     service: 'databases',
     tokens,
     idempotency: db,
+    idempotencyLeaseSeconds: config.HEXA_IDEMPOTENCY_LEASE_SECONDS,
     handlers: {
       ...provisioningHandlers(provisioning),
       ...credentialsHandlers(createCredentialsService({ db, secrets, shown })),

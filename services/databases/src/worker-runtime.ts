@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createDatabase, createOutboxRelay, createRedis, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
+import { createDatabase, createOutboxRelay, createRedis, createWorker, pruneIdempotencyKeys, pruneInbox, repeat, type Repeating } from '@hexa/kit';
 import type { DatabasesConfig } from './config.js';
 import type { DatabasesDatabase } from './database.js';
 import { databasesProcessors } from './jobs.js';
@@ -10,7 +10,7 @@ import { createProvisioningService } from './modules/provisioning/provisioning-s
 import { createRotationsService } from './modules/rotations/rotations-service.js';
 import { createSecrets } from './modules/secrets/secrets.js';
 
-/** Processed job ids are pruned this often. */
+/** Processed job ids and expired Idempotency-Keys are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
 /** A job in one of these states will still run: the reconciler leaves its workspace alone. */
 const liveStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
@@ -80,7 +80,7 @@ export function createDatabasesWorker(options: { config: DatabasesConfig; log: L
       await worker.waitUntilReady();
       outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
       reconciler = repeat(reconcileOnce, { intervalMs: config.RECONCILE_INTERVAL_MS, onError: (error) => log.warn({ err: error }, 'reconciler pass failed; retrying') });
-      pruneTimer = setInterval(() => void pruneInbox(db).catch((error) => log.warn({ err: error }, 'inbox pruning failed')), inboxPruneIntervalMs);
+      pruneTimer = setInterval(() => void Promise.all([pruneInbox(db), pruneIdempotencyKeys(db)]).catch((error) => log.warn({ err: error }, 'pruning failed')), inboxPruneIntervalMs);
     },
 
     async close(): Promise<void> {

@@ -51,6 +51,7 @@ export async function buildFilesApp(deps: FilesAppDeps): Promise<FastifyInstance
     service: 'files',
     tokens,
     idempotency: db,
+    idempotencyLeaseSeconds: config.HEXA_IDEMPOTENCY_LEASE_SECONDS,
     handlers: { ...filesHandlers(files), ...connectionsHandlers(connections) },
   });
 

@@ -1,4 +1,7 @@
-import { query } from '@hexa/testing';
+import { createDatabase, pruneIdempotencyKeys } from '@hexa/kit';
+import { eventually, query, testDatabaseUrl } from '@hexa/testing';
+import type { WorkspacesDatabase } from '@hexa/workspaces';
+import { startPausableProxy, type PausableProxy } from './pausable-proxy.js';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -101,5 +104,71 @@ describe('when a user is created with a key', () => {
     expect(again.statusCode).toBe(201);
     expect(again.json()).toEqual(first.json());
     expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+});
+
+describe('when a key is older than its 24 hours', () => {
+  it('is pruned by the worker\'s sweep, while a younger key still replays', async () => {
+    expect((await create('Aged Key', 'key-aged')).statusCode).toBe(201);
+    const fresh = await create('Young Key', 'key-young');
+    await query(`update "${stack.schemas.workspaces}".idempotency_keys set created_at = now() - interval '24 hours 1 minute' where key = 'key-aged'`);
+    await query(`update "${stack.schemas.workspaces}".idempotency_keys set created_at = now() - interval '23 hours' where key = 'key-young'`);
+
+    const db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
+    try {
+      expect(await pruneIdempotencyKeys(db)).toBe(1);
+    } finally {
+      await db.destroy();
+    }
+    const kept = await query<{ key: string }>(`select key from "${stack.schemas.workspaces}".idempotency_keys where key in ('key-aged', 'key-young')`);
+    expect(kept).toEqual([{ key: 'key-young' }]);
+    const replayed = await create('Young Key', 'key-young');
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.json().id).toBe(fresh.json().id);
+  });
+});
+
+describe('when the first request with a key is cut off after its workspace committed', () => {
+  // Membership stops answering: the first request has committed its workspace and waits for the creator's
+  // role, its completion not come yet, when the lease (a second here) lets a retry in.
+  let slow: Stack;
+  let membership: PausableProxy;
+  let token: string;
+  beforeAll(async () => {
+    membership = await startPausableProxy();
+    slow = await startStack({ workspacesEnv: { MEMBERSHIP_URL: membership.url, HEXA_IDEMPOTENCY_LEASE_SECONDS: '1' } });
+    membership.target = slow.urls.membership;
+    token = await slow.login(ownerLogin.email, ownerLogin.password);
+  });
+  afterAll(async () => {
+    await slow.close();
+    await membership.close();
+  });
+
+  const createSlowly = () => slow.call({ method: 'POST', url: '/api/workspaces', token, headers: { 'idempotency-key': 'key-cut-off' }, payload: { name: 'Cut Off' } });
+  const committed = async () => (await query<{ id: string }>(`select id from "${slow.schemas.workspaces}".workspaces where name = 'Cut Off'`)).map((row) => row.id);
+
+  it('replays the committed answer to a retry after the lease instead of creating a second workspace', async () => {
+    membership.hold();
+    const first = createSlowly();
+    const [id] = await eventually(async () => ((await committed()).length > 0 ? committed() : undefined));
+    // The first request's lease runs out while it still waits for membership.
+    await eventually(async () => {
+      const [key] = await query<{ expired: boolean }>(`select locked_until < now() as expired from "${slow.schemas.workspaces}".idempotency_keys where key = 'key-cut-off'`);
+      return key?.expired ? true : undefined;
+    });
+    expect(membership.held).toBe(1);
+
+    const retry = await createSlowly();
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toMatchObject({ id, name: 'Cut Off', role: 'ADMIN', roleStatus: 'pending' });
+    expect(retry.headers.location).toBe(`/api/workspaces/${retry.json().slug}`);
+    expect(await committed()).toEqual([id]);
+
+    const answered = await first;
+    expect(answered.statusCode).toBe(201);
+    expect(answered.json()).toMatchObject({ id, roleStatus: 'pending' });
+    expect(await committed()).toEqual([id]);
   });
 });

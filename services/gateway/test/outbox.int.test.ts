@@ -42,6 +42,35 @@ describe('when Redis loses everything between the commit and the delivery', () =
       redis.disconnect();
     }
   });
+
+  it('counts jobs that reached their queue but no consumer took as pending, published, and the lag is the age of the oldest', async () => {
+    const token = await stack.login(ownerLogin.email, ownerLogin.password);
+    expect((await stack.call({ method: 'POST', url: '/api/workspaces', token, payload: { name: 'Waits In Queue' } })).statusCode).toBe(201);
+    const db = createDatabase<WorkspacesDatabase>({ url: testDatabaseUrl, schema: stack.schemas.workspaces });
+    const redis = createRedis(testRedisUrl);
+    const outbox = createOutboxRelay({ db, redis, prefix: stack.queuePrefix, verifyAfterMs: 0 });
+    try {
+      // Published, and found waiting by the same pass: no worker runs in this stack.
+      expect(await outbox.relay.runOnce()).toMatchObject({ published: 3, confirmed: 0 });
+    } finally {
+      await outbox.close();
+      await db.destroy();
+      redis.disconnect();
+    }
+    const [outboxNow] = await query<{ published: number; unpublished: number; age: number }>(
+      `select count(*) filter (where published_at is not null)::int as published, count(*) filter (where published_at is null)::int as unpublished,
+              extract(epoch from now() - min(created_at))::float8 as age
+       from "${stack.schemas.workspaces}".outbox where dead_at is null`,
+    );
+    expect(outboxNow!.published).toBeGreaterThanOrEqual(3);
+
+    const metrics = await stack.workspaces.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(new RegExp(`^hexa_outbox_pending_jobs\\{state="published",service="workspaces"\\} ${outboxNow!.published}$`, 'm'));
+    expect(metrics.body).toMatch(new RegExp(`^hexa_outbox_pending_jobs\\{state="unpublished",service="workspaces"\\} ${outboxNow!.unpublished}$`, 'm'));
+    const lag = Number(/^hexa_outbox_lag_seconds\{service="workspaces"\} (\S+)$/m.exec(metrics.body)?.[1]);
+    expect(lag).toBeGreaterThan(0);
+    expect(lag).toBeGreaterThanOrEqual(outboxNow!.age);
+  });
 });
 
 describe('when Redis is down for the workspaces service', () => {

@@ -75,6 +75,7 @@ export async function buildMembershipApp(deps: MembershipAppDeps): Promise<Fasti
   bindOperations(app, {
     service: 'membership',
     idempotency: db,
+    idempotencyLeaseSeconds: config.HEXA_IDEMPOTENCY_LEASE_SECONDS,
     tokens,
     handlers: {
       ...authHandlers({ auth, publicUrl: config.HEXA_PUBLIC_URL }),

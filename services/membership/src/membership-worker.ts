@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox } from '@hexa/kit';
+import { createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneIdempotencyKeys, pruneInbox } from '@hexa/kit';
 import type { MembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { membershipProcessors } from './jobs.js';
@@ -12,7 +12,7 @@ import { createMembershipsService } from './modules/memberships/memberships-serv
 import { createArchivedWorkspacesService } from './modules/workspaces/archived-workspaces-service.js';
 import { createWorkspaceDirectory } from './modules/workspaces/workspace-directory.js';
 
-/** Processed job ids, and invitation sends the daily budget no longer counts, are pruned this often. */
+/** Processed job ids, expired Idempotency-Keys, and invitation sends the daily budget no longer counts, are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
 /** Pending invitations whose time ran out are marked expired (with their audit entry) this often; reads show them expired at once. */
 const expirySweepIntervalMs = 60_000;
@@ -59,7 +59,7 @@ export function createMembershipWorker(deps: { config: MembershipConfig; db: Kys
       await worker.waitUntilReady();
       relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
       timers.push(
-        setInterval(() => void Promise.all([pruneInbox(db), invitations.pruneSendLog()]).catch((error) => log.warn({ err: error }, 'pruning failed')), inboxPruneIntervalMs),
+        setInterval(() => void Promise.all([pruneInbox(db), pruneIdempotencyKeys(db), invitations.pruneSendLog()]).catch((error) => log.warn({ err: error }, 'pruning failed')), inboxPruneIntervalMs),
         setInterval(() => void invitations.expireDue().catch((error) => log.warn({ err: error }, 'invitation expiry sweep failed')), expirySweepIntervalMs),
       );
     },

@@ -56,6 +56,7 @@ export async function buildRunnerApp(deps: RunnerAppDeps): Promise<FastifyInstan
     service: 'runner',
     tokens,
     idempotency: db,
+    idempotencyLeaseSeconds: config.HEXA_IDEMPOTENCY_LEASE_SECONDS,
     handlers: {
       ...pipelinesHandlers(createPipelinesService({ db, workspaces, limits })),
       ...runsHandlers(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { accessChangedChannel, createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneInbox, repeat, type Repeating } from '@hexa/kit';
+import { accessChangedChannel, createDatabase, createInternalTokens, createOutboxRelay, createRedis, createServiceClient, createWorker, pruneIdempotencyKeys, pruneInbox, repeat, type Repeating } from '@hexa/kit';
 import type { RunnerConfig } from './config.js';
 import type { RunnerDatabase } from './database.js';
 import { runnerProcessors } from './jobs.js';
@@ -8,7 +8,7 @@ import { createDatabaseRelay } from './modules/engine/database-relay.js';
 import { createDockerEngine } from './modules/engine/docker-engine.js';
 import { createRunExecutor, relayHostOf } from './modules/runs/run-executor.js';
 
-/** Processed job ids are pruned this often. */
+/** Processed job ids and expired Idempotency-Keys are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
 
 /**
@@ -86,7 +86,7 @@ export function createRunnerWorker(options: { config: RunnerConfig; log: Logger 
       await worker.waitUntilReady();
       outbox.relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
       scheduler = repeat(() => executor.tick(), { intervalMs: config.RUN_SCHEDULE_INTERVAL_MS, onError: (error) => log.warn({ err: error }, 'runner tick failed; retrying') });
-      pruneTimer = setInterval(() => void pruneInbox(db).catch((error) => log.warn({ err: error }, 'inbox pruning failed')), inboxPruneIntervalMs);
+      pruneTimer = setInterval(() => void Promise.all([pruneInbox(db), pruneIdempotencyKeys(db)]).catch((error) => log.warn({ err: error }, 'pruning failed')), inboxPruneIntervalMs);
     },
 
     /** Stops consuming and watching; running containers are left to the next worker, which adopts them. */

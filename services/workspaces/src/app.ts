@@ -46,7 +46,7 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
     ...auditHandlers({ audit: createAuditService({ db }), workspaces }),
     ...workspacesInternalHandlers({ db, images }),
   };
-  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, handlers });
+  bindOperations(app, { service: 'workspaces', tokens, idempotency: db, idempotencyLeaseSeconds: config.HEXA_IDEMPOTENCY_LEASE_SECONDS, handlers });
 
   app.addHook('onClose', async () => {
     await Promise.all(Object.values(queues).map((queue) => queue.close()));

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { closeOnSignal, configOrExit, createDatabase, createOutboxRelay, createRedis, createWorker, loggerOptions, pruneInbox } from '@hexa/kit';
+import { closeOnSignal, configOrExit, createDatabase, createOutboxRelay, createRedis, createWorker, loggerOptions, pruneIdempotencyKeys, pruneInbox } from '@hexa/kit';
 import { loadWorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesProcessors } from './jobs.js';
@@ -7,7 +7,7 @@ import { createAuditService } from './modules/audit/audit-service.js';
 import { createMemberRolesService } from './modules/members/member-roles-service.js';
 import { createProvisioningService } from './modules/provisioning/provisioning-service.js';
 
-/** Processed job ids are pruned this often. */
+/** Processed job ids and expired Idempotency-Keys are pruned this often. */
 const inboxPruneIntervalMs = 3_600_000;
 
 // The workspaces worker delivers the outbox (every committed job reaches its queue, even after Redis
@@ -23,7 +23,7 @@ const worker = createWorker('workspaces', workspacesProcessors({ audit: createAu
   prefix: config.HEXA_QUEUE_PREFIX,
 });
 worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, err: error }, 'job failed'));
-const pruning = setInterval(() => void pruneInbox(db).catch((error) => log.warn({ err: error }, 'inbox pruning failed')), inboxPruneIntervalMs);
+const pruning = setInterval(() => void Promise.all([pruneInbox(db), pruneIdempotencyKeys(db)]).catch((error) => log.warn({ err: error }, 'pruning failed')), inboxPruneIntervalMs);
 // Signal handling goes in before anything announces that the worker runs.
 closeOnSignal(async () => {
   clearInterval(pruning);

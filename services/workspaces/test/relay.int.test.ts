@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { createDatabase, createOutboxRelay, createRedis, enqueueJob, listDeadJobs, Metrics, migrateToLatest, registerOutboxMetrics, retryDeadJob } from '@hexa/kit';
+import { listJobs } from '@hexa/contract';
+import { createDatabase, createOutboxRelay, createRedis, createWorker, enqueueJob, listDeadJobs, Metrics, migrateToLatest, registerOutboxMetrics, retryDeadJob, type Processors } from '@hexa/kit';
 import { dropSchema, eventually, flushRedisPrefix, query, testDatabaseUrl, testRedisUrl, uniqueQueuePrefix, uniqueSchema } from '@hexa/testing';
 import { workspacesMigrations, type WorkspacesDatabase } from '../src/index.js';
 
@@ -53,6 +54,24 @@ function consumer(queue: 'membership' | 'databases', outcome: (jobId: string) =>
     { connection, prefix },
   );
   worker.on('error', () => undefined);
+  return {
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/** The platform's own consumer (the kit's worker, which marks each job it takes), completing or failing jobs as told. */
+function kitConsumer(outcome: (jobId: string) => 'complete' | 'fail' | 'hold', held?: Promise<void>): { close(): Promise<void> } {
+  const connection = createRedis(testRedisUrl, 'worker');
+  const run = async (_payload: unknown, job: { id?: string }) => {
+    const decision = outcome(job.id!);
+    if (decision === 'hold') await held;
+    if (decision === 'fail') throw new UnrecoverableError('refused');
+  };
+  const processors = Object.fromEntries(listJobs().filter((job) => job.queue === 'membership').map((job) => [job.name, run])) as unknown as Processors<'membership'>;
+  const worker = createWorker('membership', processors, { connection, prefix });
   return {
     async close() {
       await worker.close();
@@ -174,6 +193,90 @@ describe('when a consumer took a job and BullMQ later evicted it', () => {
     for (const job of [completes, fails]) await (await outbox.queues.membership.getJob(`workspace.created-${job.workspaceId}`))!.remove();
     expect(await outbox.relay.runOnce()).toEqual({ published: 0, failed: 0, dead: 0, confirmed: 0, redelivered: 0 });
     expect(await outbox.queues.membership.count()).toBe(0);
+  });
+});
+
+describe('when BullMQ evicts a finished job before the relay verified it', () => {
+  it('confirms the completed and the failed job from their workers\' marks and sends neither again: a failed job is final', async () => {
+    const completes = payload();
+    const fails = payload();
+    const ids = [completes, fails].map((job) => `workspace.created-${job.workspaceId}`);
+    for (const [index, job] of [completes, fails].entries()) {
+      await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, ids[index]!));
+    }
+    // Published and seen waiting: the next verifying pass is the one after the consumer finished.
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 2, confirmed: 0 });
+    let runs = 0;
+    const worker = kitConsumer((jobId) => {
+      runs += 1;
+      return jobId === ids[1] ? 'fail' : 'complete';
+    });
+    try {
+      await eventually(async () => {
+        const states = await Promise.all(ids.map((id) => outbox.queues.membership.getJobState(id)));
+        return states.join() === 'completed,failed' ? true : undefined;
+      });
+      // BullMQ's count cap removes both before the relay's next pass.
+      for (const id of ids) await (await outbox.queues.membership.getJob(id))!.remove();
+      expect(await Promise.all(ids.map((id) => outbox.queues.membership.getJobState(id)))).toEqual(['unknown', 'unknown']);
+
+      expect(await outbox.relay.runOnce()).toEqual({ published: 0, failed: 0, dead: 0, confirmed: 2, redelivered: 0 });
+      expect(await rows()).toEqual([]);
+      expect(await outbox.queues.membership.count()).toBe(0);
+      expect(runs).toBe(2);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('when a consumer is still processing a job', () => {
+  it('confirms the active job: taken is enough', async () => {
+    const job = payload();
+    const jobId = `workspace.created-${job.workspaceId}`;
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, jobId));
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 1, confirmed: 0 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const worker = kitConsumer(() => 'hold', held);
+    try {
+      await eventually(async () => ((await outbox.queues.membership.getJobState(jobId)) === 'active' ? true : undefined));
+      expect(await outbox.relay.runOnce()).toMatchObject({ confirmed: 1, redelivered: 0 });
+      expect(await rows()).toEqual([]);
+    } finally {
+      release();
+      await worker.close();
+    }
+  });
+});
+
+describe('when a row\'s job id is one BullMQ refuses', () => {
+  it('records the failure on that row, delivers the rows behind it, and marks it dead after three attempts', async () => {
+    // Rows written by code that did not check its ids: BullMQ takes no ":" and no integer.
+    await query(`insert into "${schema}".outbox (queue, job_name, job_id, payload) values ('membership', 'workspace.created', 'has:colon', $1)`, [JSON.stringify(payload())]);
+    await query(`insert into "${schema}".outbox (queue, job_name, job_id, payload) values ('membership', 'workspace.created', '42', $1)`, [JSON.stringify(payload())]);
+    const good = payload();
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', good, `workspace.created-${good.workspaceId}`));
+
+    expect(await outbox.relay.runOnce()).toMatchObject({ published: 1, failed: 2, dead: 0 });
+    expect(await outbox.queues.membership.getJobState(`workspace.created-${good.workspaceId}`)).toBe('waiting');
+    for (let attempt = 1; attempt < 3; attempt += 1) {
+      await backoffElapses();
+      expect(await outbox.relay.runOnce()).toMatchObject({ failed: 2, dead: attempt === 2 ? 2 : 0 });
+    }
+    expect((await rows()).filter((row) => row.dead).map((row) => [row.job_id, row.attempts, row.last_error])).toEqual([
+      ['has:colon', 3, 'a job id cannot contain ":" ("has:colon")'],
+      ['42', 3, 'a job id cannot be an integer ("42")'],
+    ]);
+    expect(await outbox.queues.membership.count()).toBe(1);
+  });
+
+  it('refuses to record such a job at all', async () => {
+    const job = payload();
+    await expect(db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, `workspace.created:${job.workspaceId}`))).rejects.toThrow(
+      'a job id cannot contain ":"',
+    );
+    expect(await rows()).toEqual([]);
   });
 });
 

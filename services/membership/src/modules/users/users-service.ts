@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { OrganizationRole, Schemas } from '@hexa/contract';
 import { httpError, isUniqueViolation, type UserCaller } from '@hexa/kit';
 import type { MembershipDatabase } from '../../database.js';
@@ -22,10 +22,15 @@ export function createUsersService(deps: { db: Kysely<MembershipDatabase> }) {
       return toUser(row);
     },
 
-    /** Organization Owners and Admins create users; only an Owner creates another Owner. */
+    /**
+     * Organization Owners and Admins create users; only an Owner creates
+     * another Owner. `inTransaction` sees the new user in the creating
+     * transaction: the idempotent answer commits with it.
+     */
     async createUser(
       caller: UserCaller,
       input: { email: string; name: string; password: string; organizationRole: OrganizationRole },
+      inTransaction?: (trx: Transaction<MembershipDatabase>, user: Schemas['User']) => Promise<void>,
     ): Promise<Schemas['User']> {
       if (caller.organizationRole !== 'OWNER' && caller.organizationRole !== 'ADMIN') {
         throw httpError('forbidden', 'Only organization Owners and Admins create users.');
@@ -35,7 +40,11 @@ export function createUsersService(deps: { db: Kysely<MembershipDatabase> }) {
       }
       const passwordHash = await hashPassword(input.password);
       try {
-        return toUser(await insertUser(db, { ...input, passwordHash }));
+        return await db.transaction().execute(async (trx) => {
+          const user = toUser(await insertUser(trx, { ...input, passwordHash }));
+          if (inTransaction) await inTransaction(trx, user);
+          return user;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw httpError('email_taken', `A user with e-mail ${input.email} already exists.`);
         throw error;

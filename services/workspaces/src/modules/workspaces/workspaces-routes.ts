@@ -1,3 +1,4 @@
+import type { Schemas } from '@hexa/contract';
 import { requireUser, type OperationHandlers } from '@hexa/kit';
 import { allCountries } from '../countries/countries-fns.js';
 import type { WorkspacesService } from './workspaces-service.js';
@@ -9,9 +10,10 @@ type WorkspaceHandlers = Pick<
 
 export function workspacesHandlers(workspaces: WorkspacesService): WorkspaceHandlers {
   return {
-    createWorkspace: async ({ caller, body }) => {
-      const workspace = await workspaces.create(requireUser(caller), body);
-      return { status: 201, body: workspace, headers: { location: `/api/workspaces/${workspace.slug}` } };
+    createWorkspace: async ({ caller, body, idempotency }) => {
+      const answer = (workspace: Schemas['Workspace']) => ({ status: 201 as const, body: workspace, headers: { location: `/api/workspaces/${workspace.slug}` } });
+      const workspace = await workspaces.create(requireUser(caller), body, idempotency && ((trx, created) => idempotency.answerIn(trx, answer(created))));
+      return answer(workspace);
     },
     listWorkspaces: async ({ caller, query }) => {
       const options = { page: query.page, after: query.after, perPage: query.perPage ?? 20, archived: query.archived ?? false, ...(query.query ? { query: query.query } : {}) };

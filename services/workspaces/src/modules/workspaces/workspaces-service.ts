@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { actsAsAdminEverywhere, permissionsOf, type Schemas, type WorkspaceRole } from '@hexa/contract';
 import { auditActor, enqueueJob, httpError, isUniqueViolation, publishEvent, recordAudit, type ServiceClient, type UserCaller } from '@hexa/kit';
 import type { WorkspacesDatabase } from '../../database.js';
@@ -140,15 +140,23 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
      * nothing. The role is normally granted before the answer; when
      * membership is slow the answer still says 201 (a retry would create a
      * second workspace) with the role `pending`, and the outbox job grants it.
+     * `inTransaction` sees the workspace as committed (role pending) in the
+     * creating transaction: the idempotent answer commits with it.
      */
-    async create(caller: UserCaller, input: { name: string; description?: string; countries?: string[] }): Promise<Schemas['Workspace']> {
+    async create(
+      caller: UserCaller,
+      input: { name: string; description?: string; countries?: string[] },
+      inTransaction?: (trx: Transaction<WorkspacesDatabase>, workspace: Schemas['Workspace']) => Promise<void>,
+    ): Promise<Schemas['Workspace']> {
       if (!actsAsAdminEverywhere(caller.organizationRole) && !caller.adminSomewhere) {
         throw httpError('forbidden', 'Only organization Owners and Admins, and Admins of a workspace, create workspaces.');
       }
       const countries = input.countries ?? [];
       assertKnownCountries(countries);
       const name = input.name.trim();
-      const row = await createRow(caller, { name, description: input.description, countries, createdBy: caller.userId });
+      const row = await createRow(caller, { name, description: input.description, countries, createdBy: caller.userId }, async (trx, created) => {
+        if (inTransaction) await inTransaction(trx, { ...(await toWorkspace(created, 'ADMIN', 'member')), roleStatus: 'pending' });
+      });
       let roleStatus: 'granted' | 'pending' = 'granted';
       try {
         await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } }, { timeoutMs: creatorGrantTimeoutMs });
@@ -280,7 +288,11 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
     }
   }
 
-  async function createRow(caller: UserCaller, values: { name: string; description: string | undefined; countries: string[]; createdBy: string }): Promise<WorkspaceRow> {
+  async function createRow(
+    caller: UserCaller,
+    values: { name: string; description: string | undefined; countries: string[]; createdBy: string },
+    alsoIn: (trx: Transaction<WorkspacesDatabase>, row: WorkspaceRow) => Promise<void>,
+  ): Promise<WorkspaceRow> {
     // A page of the creator's is rendered once, before any transaction; the default one depends on the slug.
     const provided = values.description === undefined ? undefined : renderPage(values.description);
     for (let attempt = 0; attempt < slugAttempts; attempt += 1) {
@@ -292,6 +304,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
           await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await recordAudit(trx, { workspaceId: row.id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'workspace.created', after: settingsOf(row) });
+          await alsoIn(trx, row);
           return row;
         });
       } catch (error) {
