@@ -65,7 +65,7 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     }
     expect(new Set(slugs).size).toBe(workspaceCount);
 
-    // Every job of every outbox is eventually taken by a (restarted) consumer, and its row removed.
+    // Every job of every outbox eventually ends in a (restarted) consumer, and its row is removed.
     const pending = async () =>
       Object.fromEntries(
         await Promise.all(outboxes.map(async (schema) => [schema, Number((await platform.query<{ count: string }>(`select count(*) from ${schema}.outbox`))[0]!.count)] as const)),
@@ -105,7 +105,7 @@ describe('when 50 workspaces are created while Redis is flushed twice and the me
     expect((await workspaceClusterObjects(`${platform.rolePrefix}ws_`)).databases).toHaveLength(workspaceCount);
     const statuses = await platform.query<{ status: string; count: string }>(`select status, count(*) from workspaces.workspaces group by status`);
     expect(statuses).toEqual([{ status: 'ready', count: String(workspaceCount) }]);
-    // No job failed for good in any queue (an empty outbox only says every job was taken).
+    // No job failed for good in any queue (an empty outbox only says every job ended).
     for (const name of queueNames) {
       const queue = new Queue(name, { connection: { url: testRedisUrl }, prefix: platform.prefix });
       try {

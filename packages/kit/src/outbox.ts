@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { listJobs, type JobName, type JobPayload, type QueueName } from '@hexa/contract';
 import { compileSchema, fieldErrors } from './http.js';
 import type { Metrics } from './metrics.js';
-import { createQueues, jobIdProblem, takenMarkKey } from './queue.js';
+import { createQueues, doneMarkKey, jobIdProblem } from './queue.js';
 import { repeat, type Repeating } from './repeat.js';
 import { isRedisUnavailable } from './redis.js';
 import { within } from './within.js';
@@ -16,8 +16,9 @@ import { within } from './within.js';
  * Delivery is at least once: the relay sends a row again whenever it cannot
  * be sure the consumer has it (Redis lost it, a pass crashed after sending);
  * consumers are idempotent (an inbox), so the effect happens once. A row is
- * deleted once a consumer has taken its job (active, completed or failed:
- * a failed job is final and is never sent again). A row that can never be
+ * deleted once its job has ended (completed, or failed for good: a failed job
+ * is final and is never sent again); a job Redis loses while it waits, is
+ * retried or is being processed is sent again. A row that can never be
  * delivered (unknown queue or job, invalid payload) is marked dead after a
  * few attempts, with its reason, for an operator to look at and retry.
  */
@@ -285,9 +286,10 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
 
   /**
    * Looks for published jobs in Redis, the longest-unchecked first, so that
-   * every row comes round however many jobs wait in front of it. A job a
-   * consumer took (active, completed or failed, or marked taken by its worker
-   * once BullMQ evicted it) confirms its row; a job Redis lost is sent again.
+   * every row comes round however many jobs wait in front of it. A job that
+   * ended (completed or failed, or marked done by its worker once BullMQ
+   * evicted it) confirms its row; a job Redis lost is sent again; any other
+   * (waiting, delayed for a retry, being processed) is looked at again later.
    */
   private async verifyPublished(): Promise<{ confirmed: number; redelivered: number }> {
     const cutoff = new Date(Date.now() - (this.options.verifyAfterMs ?? defaultVerifyAfterMs));
@@ -305,42 +307,42 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
       redisCallTimeoutMs,
       Promise.all(rows.map((row) => this.queues[row.queue as QueueName]?.getJobState(row.job_id) ?? Promise.resolve('unknown'))),
     );
-    const taken: string[] = [];
+    const ended: string[] = [];
     const lost: string[] = [];
     const waiting: string[] = [];
     const unknown: typeof rows = [];
     rows.forEach((row, index) => {
       const state = states[index];
-      if (state === 'active' || state === 'completed' || state === 'failed') taken.push(row.id);
+      if (state === 'completed' || state === 'failed') ended.push(row.id);
       else if (state === 'unknown') unknown.push(row);
       else waiting.push(row.id);
     });
     const fates = await within(redisCallTimeoutMs, Promise.all(unknown.map((row) => this.fateOfStateless(row))));
-    unknown.forEach((row, index) => (fates[index] === 'taken' ? taken : lost).push(row.id));
-    if (taken.length > 0) await this.db.deleteFrom('outbox').where('id', 'in', taken).execute();
+    unknown.forEach((row, index) => ({ ended, lost, waiting })[fates[index]!].push(row.id));
+    if (ended.length > 0) await this.db.deleteFrom('outbox').where('id', 'in', ended).execute();
     if (lost.length > 0) {
       await this.db.updateTable('outbox').set({ published_at: null, checked_at: null, next_attempt_at: new Date() }).where('id', 'in', lost).execute();
     }
     if (waiting.length > 0) await this.db.updateTable('outbox').set({ checked_at: new Date() }).where('id', 'in', waiting).execute();
-    return { confirmed: taken.length, redelivered: lost.length };
+    return { confirmed: ended.length, redelivered: lost.length };
   }
 
   /**
-   * A job in no state either was taken and then evicted by BullMQ (its
-   * worker marked it taken: final, even when it failed), or Redis lost it:
-   * entirely (sent again), or in part, its data left without its lists (a
-   * flush racing a worker). Adding the same id again would then do nothing,
-   * so those leftovers go first; a job whose worker still holds its lock
-   * (remove answers 0) is being processed: taken.
+   * A job in no state either ended and was then evicted by BullMQ (its worker
+   * marked it done: final, even when it failed), or Redis lost it: entirely
+   * (sent again), or in part, its data left without its lists (a flush racing
+   * a worker). Adding the same id again would then do nothing, so those
+   * leftovers go first; a job whose worker still holds its lock (remove
+   * answers 0) is being processed: looked at again later.
    */
-  private async fateOfStateless(row: { queue: string; job_id: string }): Promise<'taken' | 'lost'> {
+  private async fateOfStateless(row: { queue: string; job_id: string }): Promise<'ended' | 'lost' | 'waiting'> {
     const queue = this.queues[row.queue as QueueName];
     if (!queue) return 'lost';
     const client = await queue.client;
-    const [mark, leftover] = await Promise.all([client.get(takenMarkKey(queue, row.job_id)), client.hexists(queue.toKey(row.job_id), 'name')]);
-    if (mark !== null) return 'taken';
+    const [mark, leftover] = await Promise.all([client.get(doneMarkKey(queue, row.job_id)), client.hexists(queue.toKey(row.job_id), 'name')]);
+    if (mark !== null) return 'ended';
     if (leftover === 0) return 'lost';
-    return (await queue.remove(row.job_id)) === 0 ? 'taken' : 'lost';
+    return (await queue.remove(row.job_id)) === 0 ? 'waiting' : 'lost';
   }
 
   /** Runs a pass every `intervalMs` until stopped; a failing pass is reported and retried. */
@@ -394,18 +396,18 @@ export async function retryDeadJob<DB extends OutboxDatabase>(database: Kysely<D
 }
 
 /**
- * Exposes the outbox to Prometheus: jobs not yet taken by a consumer, the age
+ * Exposes the outbox to Prometheus: jobs whose consumer has not finished them yet, the age
  * of the oldest of them, and dead jobs.
  */
 export function registerOutboxMetrics<DB extends OutboxDatabase>(metrics: Metrics, database: Kysely<DB>): void {
   const db = database as unknown as Kysely<OutboxDatabase>;
   const none = {} as Record<never, string>;
-  metrics.gauge('hexa_outbox_lag_seconds', 'Age of the oldest outbox job that no consumer has taken yet (0 when none).', [], async (set) => {
+  metrics.gauge('hexa_outbox_lag_seconds', 'Age of the oldest outbox job that no consumer has finished yet (0 when none).', [], async (set) => {
     const row = await db.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('dead_at', 'is', null).executeTakeFirst();
     const oldest = row?.oldest ? new Date(row.oldest as Date).getTime() : Date.now();
     set(none, Math.max(0, (Date.now() - oldest) / 1000));
   });
-  metrics.gauge('hexa_outbox_pending_jobs', 'Outbox jobs that no consumer has taken yet, by whether they reached the queue.', ['state'], async (set) => {
+  metrics.gauge('hexa_outbox_pending_jobs', 'Outbox jobs that no consumer has finished yet, by whether they reached the queue.', ['state'], async (set) => {
     const rows = await db
       .selectFrom('outbox')
       .select([sql<string>`case when published_at is null then 'unpublished' else 'published' end`.as('state'), (eb) => eb.fn.countAll<string>().as('count')])

@@ -25,18 +25,18 @@ export const defaultJobOptions: JobsOptions = {
 };
 
 /**
- * How long the mark a worker leaves on each job it takes is kept. BullMQ
- * evicts finished jobs by count (above), possibly before the outbox relay
- * looked for them: the mark tells the relay that a job gone from every state
- * was taken (and, if it failed, is final) rather than lost. A day: a row left
- * unverified for longer means its relay was down, and it is sent again
- * (consumers are idempotent).
+ * How long the mark a worker leaves on each job it ended (completed, or failed
+ * for good) is kept. BullMQ evicts finished jobs by count (above), possibly
+ * before the outbox relay looked for them: the mark tells the relay that a job
+ * gone from every state ended (and, if it failed, is final) rather than was
+ * lost. A day: a row left unverified for longer means its relay was down, and
+ * it is sent again (consumers are idempotent).
  */
-export const takenMarkSeconds = 24 * 3600;
+export const doneMarkSeconds = 24 * 3600;
 
-/** The key of a job's taken mark, beside BullMQ's keys of its queue (a job id holds no `:`: it is no job's key). */
-export function takenMarkKey(queue: { toKey(type: string): string }, jobId: string): string {
-  return queue.toKey(`taken:${jobId}`);
+/** The key of a job's done mark, beside BullMQ's keys of its queue (a job id holds no `:`: it is no job's key). */
+export function doneMarkKey(queue: { toKey(type: string): string }, jobId: string): string {
+  return queue.toKey(`done:${jobId}`);
 }
 
 /**
@@ -111,22 +111,33 @@ export function createWorker<Q extends QueueName>(
   const worker = new Worker(
     name,
     async (job, _token, signal) => {
-      // Marked before anything can fail: a job taken is final for the relay, even once BullMQ evicts it.
-      if (job.id) await (await worker.client).set(takenMarkKey(worker, job.id), '1', { EX: takenMarkSeconds });
+      // Left once the job has ended, just before BullMQ records it: a job that ended is final for the relay,
+      // even once BullMQ evicts it; one Redis loses before it ended is sent again.
+      const markDone = async () => {
+        if (job.id) await (await worker.client).set(doneMarkKey(worker, job.id), '1', { EX: doneMarkSeconds });
+      };
+      const failForGood = async (reason: string): Promise<never> => {
+        await markDone();
+        throw new UnrecoverableError(reason);
+      };
       const processor = byName[job.name];
       const validate = validators.get(job.name);
       // Neither can be fixed by retrying: the job is refused for good, with the reason.
-      if (!processor || !validate) throw new UnrecoverableError(`The ${name} queue has no job named ${JSON.stringify(job.name)}.`);
+      if (!processor || !validate) return failForGood(`The ${name} queue has no job named ${JSON.stringify(job.name)}.`);
       if (!validate(job.data)) {
         const problems = fieldErrors(validate.errors ?? [], 'payload').map((error) => `${error.field}: ${error.message}`);
-        throw new UnrecoverableError(`Invalid ${job.name} payload: ${problems.join('; ')}`);
+        return failForGood(`Invalid ${job.name} payload: ${problems.join('; ')}`);
       }
       try {
         await processor(job.data, job, signal);
       } catch (error) {
-        if (isPermanentFailure(error)) throw new UnrecoverableError(`${(error as AppError).code}: ${(error as AppError).message}`);
+        if (isPermanentFailure(error)) return failForGood(`${(error as AppError).code}: ${(error as AppError).message}`);
+        // A processor's own UnrecoverableError, and the last attempt's failure, are final too (BullMQ counts
+        // this attempt once it has failed).
+        if (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await markDone();
         throw error;
       }
+      await markDone();
     },
     {
       connection: options.connection,

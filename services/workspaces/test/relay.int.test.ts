@@ -231,18 +231,34 @@ describe('when BullMQ evicts a finished job before the relay verified it', () =>
 });
 
 describe('when a consumer is still processing a job', () => {
-  it('confirms the active job: taken is enough', async () => {
+  it('keeps the row until the job ended: a job Redis loses while it is processed is sent again and runs to its end', async () => {
     const job = payload();
     const jobId = `workspace.created-${job.workspaceId}`;
     await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, jobId));
     expect(await outbox.relay.runOnce()).toMatchObject({ published: 1, confirmed: 0 });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const worker = kitConsumer(() => 'hold', held);
+    let runs = 0;
+    const worker = kitConsumer(() => {
+      runs += 1;
+      return runs === 1 ? 'hold' : 'complete';
+    }, held);
     try {
       await eventually(async () => ((await outbox.queues.membership.getJobState(jobId)) === 'active' ? true : undefined));
-      expect(await outbox.relay.runOnce()).toMatchObject({ confirmed: 1, redelivered: 0 });
-      expect(await rows()).toEqual([]);
+      // Being processed is not the end: the row stays.
+      expect(await outbox.relay.runOnce()).toMatchObject({ confirmed: 0, redelivered: 0 });
+      expect(await rows()).toMatchObject([{ job_id: jobId, published: true }]);
+
+      // Redis loses the job (and its worker's lock) while it is processed: it is sent again.
+      await flushRedisPrefix(prefix);
+      expect(await outbox.relay.runOnce()).toMatchObject({ confirmed: 0, redelivered: 1 });
+      // Sent again, another worker slot takes it while the first run is still held, and only its end confirms the row.
+      await eventually(async () => {
+        await outbox.relay.runOnce();
+        return (await rows()).length === 0 ? true : undefined;
+      });
+      expect(await outbox.queues.membership.getJobState(jobId)).toBe('completed');
+      expect(runs).toBe(2);
     } finally {
       release();
       await worker.close();
