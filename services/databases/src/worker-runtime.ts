@@ -43,10 +43,11 @@ export function createDatabasesWorker(options: { config: DatabasesConfig; log: L
     },
   });
   const shown = shownEndpoint(endpointOf(config.HEXA_WORKSPACE_DB_ADMIN_URL), config.HEXA_WORKSPACE_DB_HOST, config.HEXA_WORKSPACE_DB_PORT);
-  const provisioning = createProvisioningService({ db, secrets, prefix: config.HEXA_WORKSPACE_DB_PREFIX, log, cluster, shown });
+  const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
+  // A status change reaches the workspace at once, not at the relay's next pass (creation to ready is what users wait on).
+  const provisioning = createProvisioningService({ db, secrets, prefix: config.HEXA_WORKSPACE_DB_PREFIX, log, cluster, shown, deliverNow: (jobs) => outbox.relay.deliverNow(jobs) });
   const rotations = createRotationsService({ db, secrets, cluster, log });
   const lifecycle = createLifecycleService({ db, secrets, cluster, log });
-  const outbox = createOutboxRelay({ db, redis, prefix: config.HEXA_QUEUE_PREFIX, onError: (error) => log.warn({ err: error }, 'outbox pass failed; retrying') });
   const worker = createWorker('databases', databasesProcessors({ provisioning, lifecycle, rotations }), {
     connection: workerConnection,
     prefix: config.HEXA_QUEUE_PREFIX,

@@ -21,6 +21,8 @@ export interface ProvisioningDeps {
   shown: ClusterEndpoint;
   /** Tables in a ready database, or null when it cannot be reached (the status page says so rather than failing). */
   countTables?: (row: WorkspaceDatabaseRow) => Promise<number | null>;
+  /** Publishes committed jobs at once (the outbox relay's `deliverNow`); the relay's passes deliver what this cannot. */
+  deliverNow?: (jobs: { queue: 'workspaces'; jobId: string }[]) => Promise<void>;
 }
 
 /** Where a job stands among its attempts: the last one records a failure for good. */
@@ -39,15 +41,11 @@ export function passwordsOf(secrets: Secrets, row: WorkspaceDatabaseRow): { owne
   };
 }
 
-/** Reports where the database stands to the workspaces service (its status), in the caller's transaction. */
-async function reportStatus(trx: Transaction<DatabasesDatabase>, row: Pick<WorkspaceDatabaseRow, 'workspace_id' | 'slug' | 'generation'>, status: DatabaseStatus, reason?: string): Promise<void> {
-  await enqueueJob(
-    trx,
-    'workspaces',
-    'database.status-changed',
-    { workspaceId: row.workspace_id, slug: row.slug, status, ...(reason ? { reason } : {}) },
-    `database.status-changed-${row.workspace_id}-${row.generation}-${status}`,
-  );
+/** Reports where the database stands to the workspaces service (its status), in the caller's transaction; answers the job's id. */
+async function reportStatus(trx: Transaction<DatabasesDatabase>, row: Pick<WorkspaceDatabaseRow, 'workspace_id' | 'slug' | 'generation'>, status: DatabaseStatus, reason?: string): Promise<string> {
+  const jobId = `database.status-changed-${row.workspace_id}-${row.generation}-${status}`;
+  await enqueueJob(trx, 'workspaces', 'database.status-changed', { workspaceId: row.workspace_id, slug: row.slug, status, ...(reason ? { reason } : {}) }, jobId);
+  return jobId;
 }
 
 /**
@@ -57,6 +55,12 @@ async function reportStatus(trx: Transaction<DatabasesDatabase>, row: Pick<Works
  */
 export function createProvisioningService(deps: ProvisioningDeps) {
   const { db, secrets, log } = deps;
+
+  /** The workspace learns its database's new status now rather than at the relay's next pass. */
+  function reportNow(jobId: string | undefined): void {
+    if (!jobId || !deps.deliverNow) return;
+    void deps.deliverNow([{ queue: 'workspaces', jobId }]).catch((error: unknown) => log.warn({ err: error }, 'publishing a status change at once failed; the outbox relay will'));
+  }
 
   async function step(name: ProvisioningStep, row: WorkspaceDatabaseRow): Promise<void> {
     const cluster = deps.cluster;
@@ -92,7 +96,7 @@ export function createProvisioningService(deps: ProvisioningDeps) {
         await recordStep(db, workspaceId, name);
         log.info({ workspaceId, step: name }, 'provisioning step done');
       }
-      await db.transaction().execute(async (trx) => {
+      const reported = await db.transaction().execute(async (trx) => {
         const ready = await trx
           .updateTable('workspace_databases')
           .set({ status: 'ready', status_reason: null, ready_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
@@ -100,8 +104,9 @@ export function createProvisioningService(deps: ProvisioningDeps) {
           .where('status', '=', 'provisioning')
           .returning(['workspace_id', 'slug', 'generation'])
           .executeTakeFirst();
-        if (ready) await reportStatus(trx, ready, 'ready');
+        return ready ? reportStatus(trx, ready, 'ready') : undefined;
       });
+      reportNow(reported);
       log.info({ workspaceId }, 'workspace database ready');
       return 'ready';
     });
@@ -109,10 +114,10 @@ export function createProvisioningService(deps: ProvisioningDeps) {
 
   /** Records a failed attempt: the reason while retrying; `failed` (reported to workspaces) when it is the last. */
   async function recordFailure(workspaceId: string, reason: string, final: boolean): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+    const reported = await db.transaction().execute(async (trx) => {
       if (!final) {
         await trx.updateTable('workspace_databases').set({ status_reason: `${reason}; retrying` }).where('workspace_id', '=', workspaceId).where('status', '=', 'provisioning').execute();
-        return;
+        return undefined;
       }
       const failed = await trx
         .updateTable('workspace_databases')
@@ -121,8 +126,9 @@ export function createProvisioningService(deps: ProvisioningDeps) {
         .where('status', '=', 'provisioning')
         .returning(['workspace_id', 'slug', 'generation'])
         .executeTakeFirst();
-      if (failed) await reportStatus(trx, failed, 'failed', reason);
+      return failed ? reportStatus(trx, failed, 'failed', reason) : undefined;
     });
+    reportNow(reported);
   }
 
   /** The status page of a workspace's database. */
