@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, OutboxRelay, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
+import { bindOperations, createHttpApp, createInternalTokens, createQueues, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, registerQueueMetrics } from '@hexa/kit';
 import type { WorkspacesConfig } from './config.js';
 import type { WorkspacesDatabase } from './database.js';
 import { workspacesInternalHandlers } from './modules/workspaces/workspaces-internal-routes.js';
@@ -39,15 +39,7 @@ export async function buildWorkspacesApp(deps: WorkspacesAppDeps): Promise<Fasti
   const tokens = createInternalTokens({ service: 'workspaces', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const membership = createServiceClient({ baseUrl: config.MEMBERSHIP_URL, tokens, audience: 'membership' });
   const images = createImagePolicy({ defaultImage: config.HEXA_DEFAULT_IMAGE, allowList: config.HEXA_IMAGE_ALLOW_LIST });
-  const relay = new OutboxRelay(db, queues);
-  const workspaces = createWorkspacesService({
-    db,
-    membership,
-    images,
-    log: app.log,
-    // Only what this process committed, published once: the worker's relay passes deliver the rest.
-    deliverNow: (jobs) => relay.deliverNow(jobs),
-  });
+  const workspaces = createWorkspacesService({ db, membership, images, log: app.log });
   const handlers = {
     ...workspacesHandlers(workspaces),
     ...configurationHandlers(createConfigurationService({ db })),

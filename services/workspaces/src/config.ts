@@ -33,7 +33,8 @@ export const workspacesConfigSpec = {
   ...commonConfig,
   PORT: int('HTTP port of the workspaces service', { default: 8082, min: 0, max: 65535 }),
   DATABASE_SCHEMA: databaseSchemaConfig('workspaces'),
-  OUTBOX_RELAY_INTERVAL_MS: int('pause between two passes of the outbox relay', { default: 1000, min: 50, max: 60_000 }),
+  // Short: a new workspace's provisioning waits for the pass that sends its workspace.created.
+  OUTBOX_RELAY_INTERVAL_MS: int('pause between two passes of the outbox relay', { default: 200, min: 50, max: 60_000 }),
   HEXA_DEFAULT_IMAGE: imageReference('the Docker image of a workspace that names none', platformDefaultImage),
   HEXA_IMAGE_ALLOW_LIST: imageAllowList('comma-separated patterns (`*` for any characters) of the images a workspace may name; empty allows any'),
 };

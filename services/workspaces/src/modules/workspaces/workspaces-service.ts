@@ -66,8 +66,6 @@ export interface WorkspacesServiceDeps {
   membership: ServiceClient<'membership'>;
   images: ImagePolicy;
   log: { warn(object: object, message: string): void };
-  /** Publishes committed jobs at once (the outbox relay's `deliverNow`); the worker's relay delivers what this cannot. */
-  deliverNow?: (jobs: { queue: 'databases' | 'membership'; jobId: string }[]) => Promise<void>;
 }
 
 export function createWorkspacesService(deps: WorkspacesServiceDeps) {
@@ -159,11 +157,6 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       const row = await createRow(caller, { name, description: input.description, countries, createdBy: caller.userId }, async (trx, created) => {
         if (inTransaction) await inTransaction(trx, { ...(await toWorkspace(created, 'ADMIN', 'member')), roleStatus: 'pending' });
       });
-      // Provisioning starts now, beside the grant below, rather than at the relay's next pass.
-      const createdJob = `workspace.created-${row.id}`;
-      void deps.deliverNow?.([{ queue: 'databases', jobId: createdJob }, { queue: 'membership', jobId: createdJob }]).catch((error: unknown) =>
-        deps.log.warn({ err: error, slug: row.slug }, 'publishing a created workspace at once failed; the outbox relay will'),
-      );
       let roleStatus: 'granted' | 'pending' = 'granted';
       try {
         await membership.call('grantCreatorAdmin', { params: { slug: row.slug, userId: caller.userId }, body: { workspaceId: row.id } }, { timeoutMs: creatorGrantTimeoutMs });
@@ -308,10 +301,8 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
         return await db.transaction().execute(async (trx) => {
           // The default page links to the workspace's own routes, so it is written once the slug is chosen.
           const row = await insertWorkspace(trx, { ...values, slug, description: provided ?? renderPage(defaultDescription(values.name, slug)) });
-          // One id for both queues (each consumer deduplicates its own), published at once after the commit.
-          const jobId = `workspace.created-${row.id}`;
-          await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, jobId);
-          await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, jobId);
+          await enqueueJob(trx, 'databases', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
+          await enqueueJob(trx, 'membership', 'workspace.created', { workspaceId: row.id, slug: row.slug, createdBy: values.createdBy }, `workspace.created-${row.id}`);
           await recordAudit(trx, { workspaceId: row.id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'workspace.created', after: settingsOf(row) });
           await alsoIn(trx, row);
           return row;
