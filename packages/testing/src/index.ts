@@ -94,18 +94,24 @@ export async function queryAs<T extends Record<string, unknown>>(url: string, te
   }
 }
 
-/** Deletes every Redis key under a prefix — what a Redis that loses its data looks like to the platform. */
+/**
+ * Deletes every Redis key under a prefix at one instant — what a Redis that loses its data (a restart
+ * without persistence, a FLUSHALL) looks like to the platform. One script, so no command of the platform
+ * runs between two deletions: a SCAN-then-DEL from outside left halves of a job (its id in a list, its
+ * data gone) that no real loss of data makes.
+ */
 export async function flushRedisPrefix(prefix: string): Promise<number> {
   const redis = new Redis(testRedisUrl);
   try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
+    const script = `
+      local deleted, cursor = 0, '0'
+      repeat
+        local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+        cursor = page[1]
+        for _, key in ipairs(page[2]) do deleted = deleted + redis.call('DEL', key) end
+      until cursor == '0'
+      return deleted`;
+    return Number(await redis.eval(script, 0, `${prefix}:*`));
   } finally {
     redis.disconnect();
   }
