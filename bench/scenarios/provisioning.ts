@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { scramVerifier } from '@hexa/kit';
+import { loginOutcome } from '@hexa/testing';
 import type { Platform } from '../../deploy/local/test/platform.js';
 import { percentile, round } from '../load.js';
 import { ratio, type Section } from '../report.js';
@@ -117,20 +117,6 @@ async function pooled<T>(count: number, concurrency: number, task: () => Promise
     }),
   );
   return results;
-}
-
-/** 'ok', or the SQLSTATE refusing this login. */
-async function loginOutcome(url: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return 'ok';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /** Single creations measured: enough for a median that one slow `CREATE DATABASE` does not move. */

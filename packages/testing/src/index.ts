@@ -117,6 +117,20 @@ export async function flushRedisPrefix(prefix: string): Promise<number> {
   }
 }
 
+/** 'ok', or the SQLSTATE refusing a login over TCP with these credentials (e.g. 28P01 wrong password, 28000 login disabled). */
+export async function loginOutcome(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** A URL where nothing listens: a dependency that is down. */
 export const unreachableRedisUrl = 'redis://127.0.0.1:1';
 

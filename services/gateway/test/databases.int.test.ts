@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { createDatabase, createOutboxRelay, createRedis, createWorker, databaseLogin } from '@hexa/kit';
-import { eventually, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
+import { eventually, loginOutcome, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
 import { buildDatabasesApp, createDatabasesWorker, ensureClusterAdmin, type DatabasesDatabase, type DatabasesWorker } from '@hexa/databases';
 import { createAuditService, createMemberRolesService, createProvisioningService, workspacesProcessors, type WorkspacesDatabase } from '@hexa/workspaces';
 import { ownerLogin, startStack, type Stack } from './stack.js';
@@ -75,20 +75,6 @@ async function credentials(): Promise<{ host: string; port: number; dbName: stri
   const answer = await get('/database/credentials', 'editor');
   expect(answer.statusCode).toBe(200);
   return answer.json();
-}
-
-/** 'ok' or the SQLSTATE refusing a login over TCP with these credentials. */
-async function loginWith(url: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return 'ok';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 function psql(url: string, ...statements: string[]) {
@@ -290,7 +276,7 @@ describe('when an Admin regenerates the password', () => {
     expect(rotation).toMatchObject({ status: 'pending' });
     expect(accepted.headers.location).toBe(`/api/workspaces/${slug}/database/password-rotations/${rotation.id}`);
 
-    await eventually(async () => ((await loginWith(before.url)) === '28P01' ? true : undefined), 5000, 20);
+    await eventually(async () => ((await loginOutcome(before.url)) === '28P01' ? true : undefined), 5000, 20);
     const refusedAfterMs = Date.now() - requestedAt;
     // The issue's target: the old password is refused within a second of the request.
     expect(refusedAfterMs).toBeLessThan(1000);
@@ -306,8 +292,8 @@ describe('when an Admin regenerates the password', () => {
 
     const after = await credentials();
     expect(after.password).not.toBe(before.password);
-    expect(await loginWith(after.url)).toBe('ok');
-    expect(await loginWith(before.url)).toBe('28P01');
+    expect(await loginOutcome(after.url)).toBe('ok');
+    expect(await loginOutcome(before.url)).toBe('28P01');
     expect(psql(after.url, 'insert into cases values (4, \'Kaya\', null, null)')).toEqual({ status: 0, stderr: '' });
 
     const audit = await eventually(async () => {
@@ -339,15 +325,15 @@ describe('when the workspace is archived, then restored', () => {
     const event = { workspaceId, slug, actorId: ids.admin };
     const queue = databasesWorker.outbox.queues.databases;
     await queue.add('workspace.archived', event, { jobId: `workspace.archived-${workspaceId}-1` });
-    await eventually(async () => ((await loginWith(before.url)) === '28000' ? true : undefined));
+    await eventually(async () => ((await loginOutcome(before.url)) === '28000' ? true : undefined));
     for (const url of ['/database', '/database/credentials', '/database/tables']) expect((await get(url, 'admin')).json().code).toBe('workspace_not_found');
 
     await queue.add('workspace.restored', event, { jobId: `workspace.restored-${workspaceId}-1` });
     await eventually(async () => ((await get('/database/credentials', 'editor')).statusCode === 200 ? true : undefined));
     const after = await credentials();
     expect(after.password).not.toBe(before.password);
-    await eventually(async () => ((await loginWith(after.url)) === 'ok' ? true : undefined));
-    expect(await loginWith(before.url)).toBe('28P01');
+    await eventually(async () => ((await loginOutcome(after.url)) === 'ok' ? true : undefined));
+    expect(await loginOutcome(before.url)).toBe('28P01');
     expect((await get('/database/tables/cases/rows?orderBy=id', 'viewer')).json().rows).toHaveLength(4);
   });
 });

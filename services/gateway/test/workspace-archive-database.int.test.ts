@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { createDatabase, createOutboxRelay, createRedis, databaseLogin } from '@hexa/kit';
-import { eventually, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
+import { eventually, loginOutcome, query, testDatabaseUrl, testRedisUrl, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
 import { createDatabasesWorker, ensureClusterAdmin, type DatabasesWorker } from '@hexa/databases';
 import type { WorkspacesDatabase } from '@hexa/workspaces';
 import { ownerLogin, startStack, type Stack } from './stack.js';
@@ -54,28 +54,14 @@ afterAll(async () => {
 
 const credentials = () => stack.call({ method: 'GET', url: `/api/workspaces/${slug}/database/credentials`, token: editor });
 
-/** 'ok' or the SQLSTATE refusing a login over TCP with these credentials. */
-async function loginWith(url: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return 'ok';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 describe('when an Admin archives a workspace and an organization Owner restores it, through the API', () => {
   it('stops its database logins and hides the database from its members, then brings both back', async () => {
     const before = (await credentials()).json<{ url: string }>();
-    expect(await loginWith(before.url)).toBe('ok');
+    expect(await loginOutcome(before.url)).toBe('ok');
 
     expect((await stack.call({ method: 'POST', url: `/api/workspaces/${slug}/archive`, token: owner })).statusCode).toBe(200);
     // 28000: the role may not log in.
-    await eventually(async () => ((await loginWith(before.url)) === '28000' ? true : undefined), 20_000, 100);
+    await eventually(async () => ((await loginOutcome(before.url)) === '28000' ? true : undefined), 20_000, 100);
     await eventually(async () => ((await credentials()).json().code === 'workspace_not_found' ? true : undefined), 20_000, 100);
 
     expect((await stack.call({ method: 'POST', url: `/api/workspaces/${slug}/restore`, token: owner })).statusCode).toBe(200);
@@ -83,6 +69,6 @@ describe('when an Admin archives a workspace and an organization Owner restores 
       const answer = await credentials();
       return answer.statusCode === 200 ? answer.json<{ url: string }>() : undefined;
     }, 20_000, 100);
-    await eventually(async () => ((await loginWith(after.url)) === 'ok' ? true : undefined), 20_000, 100);
+    await eventually(async () => ((await loginOutcome(after.url)) === 'ok' ? true : undefined), 20_000, 100);
   }, 90_000);
 });
