@@ -288,7 +288,8 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
    * Looks for published jobs in Redis, the longest-unchecked first, so that
    * every row comes round however many jobs wait in front of it. A job that
    * ended (completed or failed, or marked done by its worker once BullMQ
-   * evicted it) confirms its row; a job Redis lost is sent again; any other
+   * evicted it) confirms its row; a job Redis lost, wholly or in part, is sent
+   * again; any other
    * (waiting, delayed for a retry, being processed) is looked at again later.
    */
   private async verifyPublished(): Promise<{ confirmed: number; redelivered: number }> {
@@ -310,21 +311,41 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
     const ended: string[] = [];
     const lost: string[] = [];
     const waiting: string[] = [];
+    const finished: typeof rows = [];
     const unknown: typeof rows = [];
     rows.forEach((row, index) => {
       const state = states[index];
-      if (state === 'completed' || state === 'failed') ended.push(row.id);
+      if (state === 'completed' || state === 'failed') finished.push(row);
       else if (state === 'unknown') unknown.push(row);
       else waiting.push(row.id);
     });
-    const fates = await within(redisCallTimeoutMs, Promise.all(unknown.map((row) => this.fateOfStateless(row))));
-    unknown.forEach((row, index) => ({ ended, lost, waiting })[fates[index]!].push(row.id));
+    const [finishedFates, unknownFates] = await within(
+      redisCallTimeoutMs,
+      Promise.all([Promise.all(finished.map((row) => this.fateOfFinished(row))), Promise.all(unknown.map((row) => this.fateOfStateless(row)))]),
+    );
+    finished.forEach((row, index) => ({ ended, lost, waiting })[finishedFates[index]!].push(row.id));
+    unknown.forEach((row, index) => ({ ended, lost, waiting })[unknownFates[index]!].push(row.id));
     if (ended.length > 0) await this.db.deleteFrom('outbox').where('id', 'in', ended).execute();
     if (lost.length > 0) {
       await this.db.updateTable('outbox').set({ published_at: null, checked_at: null, next_attempt_at: new Date() }).where('id', 'in', lost).execute();
     }
     if (waiting.length > 0) await this.db.updateTable('outbox').set({ checked_at: new Date() }).where('id', 'in', waiting).execute();
     return { confirmed: ended.length, redelivered: lost.length };
+  }
+
+  /**
+   * A job BullMQ holds as completed or failed ended, unless it is a husk: Redis
+   * lost its data but not its id in a list (a partial loss), a worker took that
+   * id, BullMQ rebuilt a job with no name and no data, and the worker failed it
+   * without marking it done. The job that was sent never ran: the husk is
+   * cleared and the job sent again.
+   */
+  private async fateOfFinished(row: { queue: string; job_id: string }): Promise<'ended' | 'lost' | 'waiting'> {
+    const queue = this.queues[row.queue as QueueName]!;
+    const client = await queue.client;
+    const [mark, hasData] = await Promise.all([client.get(doneMarkKey(queue, row.job_id)), client.hexists(queue.toKey(row.job_id), 'name')]);
+    if (mark !== null || hasData === 1) return 'ended';
+    return (await queue.remove(row.job_id)) === 0 ? 'waiting' : 'lost';
   }
 
   /**

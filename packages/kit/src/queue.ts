@@ -120,6 +120,9 @@ export function createWorker<Q extends QueueName>(
         await markDone();
         throw new UnrecoverableError(reason);
       };
+      // Redis lost this job's data but not its id in a list: BullMQ rebuilt a job with no name and no data. It is
+      // not the job that was sent, so it is not marked done: the outbox relay sees the husk and sends the job again.
+      if (typeof job.name !== 'string') throw new UnrecoverableError(`Job ${job.id ?? ''} lost its data in Redis; its outbox sends it again.`);
       const processor = byName[job.name];
       const validate = validators.get(job.name);
       // Neither can be fixed by retrying: the job is refused for good, with the reason.

@@ -238,5 +238,42 @@ export async function dropWorkspaceClusterObjects(prefix: string): Promise<void>
   }
 }
 
+/**
+ * Watches the commits of changes to `schema.table` and records, at the very
+ * instant each commits, how many of the schema's Idempotency-Keys were still
+ * without an answer. A creating request whose answer is written in the
+ * transaction of its effect leaves none; one that stores it after the commit
+ * leaves its own key unanswered there (a crash in between would let a retry
+ * after the lease create the thing twice). A deferred constraint trigger runs
+ * at commit, inside the transaction, so it sees exactly what commits.
+ *
+ * @example
+ * const watch = await watchIdempotentCommits(stack.schemas.runner, 'pipelines');
+ * await stack.call({ method: 'POST', url, token, headers: { 'idempotency-key': 'k1' }, payload });
+ * expect(await watch.unansweredAtCommit()).toEqual([0]);
+ */
+export async function watchIdempotentCommits(schema: string, table: string): Promise<{ unansweredAtCommit(): Promise<number[]>; stop(): Promise<void> }> {
+  const name = uniqueName('commit_watch');
+  await query(`create table "${schema}"."${name}" (seq serial primary key, unanswered int not null)`);
+  await query(
+    `create function "${schema}"."${name}"() returns trigger language plpgsql as $$
+       begin
+         insert into "${schema}"."${name}" (unanswered) select count(*) from "${schema}".idempotency_keys where status is null;
+         return null;
+       end $$`,
+  );
+  await query(`create constraint trigger "${name}" after insert or update on "${schema}"."${table}" deferrable initially deferred for each row execute function "${schema}"."${name}"()`);
+  // The service's role writes the watched table, so the trigger's insert runs as it too.
+  await query(`grant insert on "${schema}"."${name}" to public; grant usage on sequence "${schema}"."${name}_seq_seq" to public`);
+  return {
+    async unansweredAtCommit() {
+      return (await query<{ unanswered: number }>(`select unanswered from "${schema}"."${name}" order by seq`)).map((row) => row.unanswered);
+    },
+    async stop() {
+      await query(`drop trigger "${name}" on "${schema}"."${table}"; drop function "${schema}"."${name}"(); drop table "${schema}"."${name}"`);
+    },
+  };
+}
+
 export { htmlDangers, xssPayloads } from './xss-payloads.js';
 export { invalidImageReferences, validImageReferences, type ParsedReference } from './image-references.js';

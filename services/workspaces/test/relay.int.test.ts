@@ -328,6 +328,45 @@ describe('when Redis loses a queue\'s lists but keeps a job\'s data (a partial l
   });
 });
 
+describe('when Redis loses a job\'s data but keeps its id in the wait list (a partial loss)', () => {
+  it('does not run the husk a worker takes from the list, and sends the job again until a consumer runs it with its data', async () => {
+    const job = payload();
+    const jobId = `workspace.created-${job.workspaceId}`;
+    await db.transaction().execute((trx) => enqueueJob(trx, 'membership', 'workspace.created', job, jobId));
+    await outbox.relay.runOnce();
+    // The job's hash goes; its id stays in the wait list, where a worker finds it.
+    expect(await redis.del(`${prefix}:membership:${jobId}`)).toBe(1);
+    expect(await outbox.queues.membership.getJobState(jobId)).toBe('waiting');
+
+    const received: unknown[] = [];
+    const connection = createRedis(testRedisUrl, 'worker');
+    const processors = Object.fromEntries(
+      listJobs()
+        .filter((contract) => contract.queue === 'membership')
+        .map((contract) => [contract.name, async (data: unknown) => void received.push(data)]),
+    ) as unknown as Processors<'membership'>;
+    const worker = createWorker('membership', processors, { connection, prefix });
+    try {
+      // The worker takes the husk (BullMQ rebuilds a job with no name and no data) and fails it, leaving no done mark.
+      await eventually(async () => ((await outbox.queues.membership.getJobState(jobId)) === 'failed' ? true : undefined));
+      expect(received).toEqual([]);
+      expect(await redis.exists(`${prefix}:membership:done:${jobId}`)).toBe(0);
+
+      // The relay does not take that failure for the job's end: it clears the husk and sends the job again.
+      expect(await outbox.relay.runOnce()).toMatchObject({ confirmed: 0, redelivered: 1 });
+      await eventually(async () => {
+        await outbox.relay.runOnce();
+        return (await rows()).length === 0 ? true : undefined;
+      });
+      expect(received).toEqual([job]);
+      expect(await outbox.queues.membership.getJobState(jobId)).toBe('completed');
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+  });
+});
+
 describe('when a service delivers the jobs it just committed at once', () => {
   it('publishes those and only those, and the passes verify them as any other', async () => {
     const [mine, other] = [payload(), payload()];
