@@ -193,12 +193,19 @@ describe('the console against the running platform', () => {
       const client = new pg.Client({ connectionString: oldUrl });
       await client.connect();
       await client.query(`create table cases (district text not null, week int, count int); insert into cases values ('Dakar', 1, 12), ('Thiès', 1, 7), ('Kaolack', 1, null)`);
+      // A table wider than the 100 columns the API lists: the console shows how many it really has.
+      await client.query(`create table wide (${Array.from({ length: 120 }, (_, index) => `c${index + 1} int`).join(', ')})`);
       await client.end();
       await page.reload();
       await page.getByRole('button', { name: 'Open cases' }).click();
       const rows = page.getByRole('region', { name: 'cases' });
       await rows.getByRole('cell', { name: 'Thiès' }).waitFor();
       await expect(page.getByRole('row', { name: /^cases Table 3 3/ }).count()).resolves.toBe(1);
+      await expect(page.getByRole('row', { name: /^wide Table 0 120/ }).count()).resolves.toBe(1);
+      await page.getByRole('button', { name: 'Open wide' }).click();
+      await page.getByText('The first 100 of 120 columns, by position.').waitFor();
+      await page.getByRole('button', { name: 'Open cases' }).click();
+      await rows.getByRole('cell', { name: 'Thiès' }).waitFor();
       await screenshot(page, 'database');
 
       await page.getByRole('button', { name: 'Show credentials' }).click();
