@@ -131,17 +131,22 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     reportNow(reported);
   }
 
-  /** The status page of a workspace's database. */
-  async function describe(slug: string): Promise<Schemas['WorkspaceDatabase']> {
-    const row = await getWorkspaceDatabaseBySlug(db, slug);
+  /** The status page of a database as `row` has it; `tableCount` is counted in its ready database. */
+  function toWorkspaceDatabase(row: WorkspaceDatabaseRow, tableCount: number | null): Schemas['WorkspaceDatabase'] {
     return {
       status: row.status,
       ...(row.status_reason ? { reason: row.status_reason } : {}),
       host: deps.shown.host,
       port: deps.shown.port,
       dbName: row.database_name,
-      tableCount: row.status === 'ready' && deps.countTables ? await deps.countTables(row) : null,
+      tableCount,
     };
+  }
+
+  /** The status page of a workspace's database. */
+  async function describe(slug: string): Promise<Schemas['WorkspaceDatabase']> {
+    const row = await getWorkspaceDatabaseBySlug(db, slug);
+    return toWorkspaceDatabase(row, row.status === 'ready' && deps.countTables ? await deps.countTables(row) : null);
   }
 
   return {
@@ -191,8 +196,20 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       }
     },
 
-    /** An Admin's retry of a failed database: provisioning starts again, keeping what was made. */
-    async retry(caller: UserCaller, slug: string): Promise<Schemas['WorkspaceDatabase']> {
+    /**
+     * An Admin's retry of a failed database: provisioning starts again,
+     * keeping what was made. A database in any other status is refused (409),
+     * never retried as a no-op, so every retry that answers commits its own
+     * transaction. `inTransaction` sees the database as that transaction
+     * leaves it (provisioning): the idempotent answer commits with it. The
+     * answer is read again after the commit, when the worker may already have
+     * moved the database on.
+     */
+    async retry(
+      caller: UserCaller,
+      slug: string,
+      inTransaction?: (trx: Transaction<DatabasesDatabase>, database: Schemas['WorkspaceDatabase']) => Promise<void>,
+    ): Promise<Schemas['WorkspaceDatabase']> {
       await db.transaction().execute(async (trx) => {
         await getWorkspaceDatabaseBySlug(trx, slug);
         const row = await trx.selectFrom('workspace_databases').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirstOrThrow();
@@ -201,13 +218,15 @@ export function createProvisioningService(deps: ProvisioningDeps) {
           .updateTable('workspace_databases')
           .set({ status: 'provisioning', status_reason: null, generation: sql<number>`generation + 1`, updated_at: sql<Date>`now()` })
           .where('workspace_id', '=', row.workspace_id)
-          .returning(['workspace_id', 'slug', 'generation'])
+          .returningAll()
           .executeTakeFirstOrThrow();
         // Every step runs again: each converges, so what the failed attempt made is kept and completed.
         await trx.deleteFrom('provisioning_steps').where('workspace_id', '=', row.workspace_id).execute();
         await enqueueJob(trx, 'databases', 'provisioning.requested', { workspaceId: row.workspace_id }, `provisioning.requested-${row.workspace_id}-${again.generation}`);
         await reportStatus(trx, again, 'provisioning');
         await recordAudit(trx, { workspaceId: row.workspace_id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'database.provisioning-retried', before: row.status_reason });
+        // A database provisioning has no tables to count (describe counts only a ready one).
+        if (inTransaction) await inTransaction(trx, toWorkspaceDatabase(again, null));
       });
       return describe(slug);
     },

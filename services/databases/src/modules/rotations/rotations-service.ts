@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { JobPayload, Schemas } from '@hexa/contract';
 import { auditActor, enqueueJob, httpError, isUniqueViolation, recordAudit, type UserCaller } from '@hexa/kit';
 import type { DatabasesDatabase } from '../../database.js';
@@ -86,23 +86,34 @@ export function createRotationsService(deps: {
   }
 
   return {
-    /** Requests a rotation: refused while another is pending or running (the database's unique index decides races). */
-    async request(caller: UserCaller, slug: string): Promise<Schemas['PasswordRotation']> {
+    /**
+     * Requests a rotation: refused while another is pending or running (the
+     * database's unique index decides races). `inTransaction` sees the new
+     * rotation in the requesting transaction: the idempotent answer commits
+     * with it.
+     */
+    async request(
+      caller: UserCaller,
+      slug: string,
+      inTransaction?: (trx: Transaction<DatabasesDatabase>, rotation: Schemas['PasswordRotation']) => Promise<void>,
+    ): Promise<Schemas['PasswordRotation']> {
       const row = await getWorkspaceDatabaseBySlug(db, slug);
       if (row.status !== 'ready') throw httpError('database_not_ready', `The workspace's database is ${row.status}; its password can be regenerated once it is ready.`);
       const id = randomUUID();
       try {
-        const rotation = await db.transaction().execute(async (trx) => {
-          const inserted = await trx
-            .insertInto('password_rotations')
-            .values({ id, workspace_id: row.workspace_id, status: 'pending', requested_by: caller.userId, completed_at: null, failure_reason: null, new_password: null })
-            .returningAll()
-            .executeTakeFirstOrThrow();
+        return await db.transaction().execute(async (trx) => {
+          const rotation = toRotation(
+            await trx
+              .insertInto('password_rotations')
+              .values({ id, workspace_id: row.workspace_id, status: 'pending', requested_by: caller.userId, completed_at: null, failure_reason: null, new_password: null })
+              .returningAll()
+              .executeTakeFirstOrThrow(),
+          );
           await enqueueJob(trx, 'databases', 'password-rotation.requested', { workspaceId: row.workspace_id, rotationId: id }, `password-rotation.requested-${id}-1`);
           await recordAudit(trx, { workspaceId: row.workspace_id, workspaceSlug: row.slug, actor: auditActor(caller), action: 'database.password-rotation-requested', target: id });
-          return inserted;
+          if (inTransaction) await inTransaction(trx, rotation);
+          return rotation;
         });
-        return toRotation(rotation);
       } catch (error) {
         if (isUniqueViolation(error, 'password_rotations_one_at_a_time')) {
           throw httpError('password_rotation_in_progress', 'Another password rotation of this database is pending or running; wait until it ends.');

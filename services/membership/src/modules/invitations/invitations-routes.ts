@@ -1,3 +1,4 @@
+import type { Schemas } from '@hexa/contract';
 import { accessChangedHeader, requireUser, type OperationHandlers } from '@hexa/kit';
 import { refreshTokenPlacement, sessionDelivery } from '../auth/auth-routes.js';
 import { pageOf, paging } from '../paging-fns.js';
@@ -39,7 +40,10 @@ export function invitationsHandlers(deps: {
         }),
       },
     }),
-    createInvitation: async ({ caller, params, body }) => ({ status: 201, body: await invitations.invite(requireUser(caller), params.slug, body) }),
+    createInvitation: async ({ caller, params, body, idempotency }) => {
+      const answer = (invitation: Schemas['Invitation']) => ({ status: 201 as const, body: invitation });
+      return answer(await invitations.invite(requireUser(caller), params.slug, body, idempotency && ((trx, invitation) => idempotency.answerIn(trx, answer(invitation)))));
+    },
     listInvitations: async ({ params, query }) => {
       const paged = paging(query);
       const { items, total } = await invitations.list(params.slug, { ...paged, ...(query.status ? { status: query.status } : {}) });

@@ -101,9 +101,16 @@ export function createInvitationsService(deps: InvitationsServiceDeps) {
     /**
      * Invites a person by e-mail or user id. Refused for a current member and
      * for someone already invited (a pending invitation that ran out is marked
-     * expired first, and no longer stands in the way).
+     * expired first, and no longer stands in the way). `inTransaction` sees
+     * the new invitation in the inviting transaction: the idempotent answer
+     * commits with it.
      */
-    async invite(caller: UserCaller, slug: string, input: { email?: string; userId?: string; role: WorkspaceRole }): Promise<Schemas['Invitation']> {
+    async invite(
+      caller: UserCaller,
+      slug: string,
+      input: { email?: string; userId?: string; role: WorkspaceRole },
+      inTransaction?: (trx: Transaction<MembershipDatabase>, invitation: Schemas['Invitation']) => Promise<void>,
+    ): Promise<Schemas['Invitation']> {
       let email: string;
       if (input.userId) {
         const user = await findUserById(db, input.userId);
@@ -142,7 +149,9 @@ export function createInvitationsService(deps: InvitationsServiceDeps) {
         await spendDailyBudget(trx, slug, id);
         await orderMail(trx, id, 1);
         await recordAudit(trx, { workspaceId: workspace.id, workspaceSlug: slug, actor: auditActor(caller), action: 'invitation.sent', target: id, after: { email, role: input.role } });
-        return toInvitation(await reread(trx, id));
+        const invitation = toInvitation(await reread(trx, id));
+        if (inTransaction) await inTransaction(trx, invitation);
+        return invitation;
       });
     },
 
