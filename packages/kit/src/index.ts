@@ -17,3 +17,4 @@ export * from './redis.js';
 export * from './service-client.js';
 export * from './secrets.js';
 export * from './repeat.js';
+export * from './run-user.js';

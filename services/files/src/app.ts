@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import { bindOperations, createHttpApp, createInternalTokens, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics } from '@hexa/kit';
+import { bindOperations, createHttpApp, createInternalTokens, createServiceClient, Metrics, pingDatabase, pingRedis, registerOutboxMetrics, workspaceFilesOwner } from '@hexa/kit';
 import type { FilesConfig } from './config.js';
 import type { FilesDatabase } from './database.js';
 import { connectionsHandlers } from './modules/connections/connections-routes.js';
@@ -44,7 +44,7 @@ export async function buildFilesApp(deps: FilesAppDeps): Promise<FastifyInstance
   });
   const tokens = createInternalTokens({ service: 'files', privateKey: config.HEXA_SERVICE_KEY, publicKeys: config.HEXA_SERVICE_PUBLIC_KEYS });
   const directory = createWorkspaceDirectory(createServiceClient({ baseUrl: config.WORKSPACES_URL, tokens, audience: 'workspaces' }));
-  const storage = deps.storage ?? createLocalStorage(config.HEXA_FILES_DIR);
+  const storage = deps.storage ?? createLocalStorage(config.HEXA_FILES_DIR, { owner: workspaceFilesOwner() });
   const files = createFilesService({ db, storage, directory, limits: { maxFileBytes: config.FILES_MAX_FILE_BYTES, quotaBytes: config.FILES_WORKSPACE_QUOTA_BYTES } });
   const connections = createConnectionsService({ db, directory, keyring: config.HEXA_CONNECTIONS_ENCRYPTION_KEY, testTimeoutMs: config.CONNECTION_TEST_TIMEOUT_MS });
   bindOperations(app, {

@@ -145,3 +145,63 @@ describe('when a run writes files into /home/hexa/workspace', () => {
     expect((await stack.call({ method: 'GET', url: url('/files'), token })).json().items).toEqual([expect.objectContaining({ name: 'reports', type: 'folder' })]);
   });
 });
+
+describe('when a run changes what came through the API', () => {
+  const upload = (path: string, body: string) =>
+    stack.call({ method: 'PUT', url: url(`/files/${path}`), token, payload: Buffer.from(body), headers: { 'content-type': 'application/octet-stream' } });
+
+  beforeAll(async () => {
+    // An uploaded file in a folder the upload made, one to be replaced, one to be deleted, a folder made by
+    // the API, and a folder made by a move: none of them was made by the run.
+    expect((await upload('inputs/cases.csv', 'district,cases\n')).statusCode).toBe(201);
+    expect((await upload('inputs/old.txt', 'old')).statusCode).toBe(201);
+    expect((await upload('inputs/gone.txt', 'to delete')).statusCode).toBe(201);
+    expect((await stack.call({ method: 'POST', url: url('/folders'), token, payload: { path: 'results/2026' } })).statusCode).toBe(201);
+    expect((await upload('notes.txt', 'notes')).statusCode).toBe(201);
+    expect((await stack.call({ method: 'POST', url: url('/files/move'), token, payload: { from: 'notes.txt', to: 'archive/notes/notes.txt' } })).statusCode).toBe(200);
+
+    const pipeline = await stack.call({
+      method: 'POST',
+      url: url('/pipelines'),
+      token,
+      payload: {
+        code: 'change-uploads',
+        name: 'Change uploads',
+        command: [
+          'sh',
+          '-c',
+          'set -e; printf "Bobo,12\\n" >> inputs/cases.csv; printf new > inputs/old.txt; rm inputs/gone.txt; printf done > inputs/summary.txt; printf 2026 > results/2026/report.txt; printf more >> archive/notes/notes.txt; printf made > archive/notes/beside.txt',
+        ],
+        timeoutSeconds: 60,
+      },
+    });
+    expect(pipeline.statusCode).toBe(201);
+    const launched = await stack.call({ method: 'POST', url: url('/pipelines/change-uploads/runs'), token, payload: {} });
+    expect(launched.statusCode).toBe(202);
+    const runId = launched.json<{ id: string }>().id;
+    const ended = await eventually(async () => {
+      const run = (await stack.call({ method: 'GET', url: url(`/runs/${runId}`), token })).json<{ status: string }>();
+      return ['succeeded', 'failed', 'canceled'].includes(run.status) ? run : undefined;
+    }, 60_000, 200);
+    const logs = await stack.call({ method: 'GET', url: url(`/runs/${runId}/logs`), token });
+    expect({ ...ended, logs: logs.body }).toMatchObject({ status: 'succeeded' });
+  }, 90_000);
+
+  it('appends to, replaces and deletes uploaded files, and writes in folders the API made', async () => {
+    const download = async (path: string) => (await stack.call({ method: 'GET', url: url(`/files/${path}`), token })).body;
+    expect(await download('inputs/cases.csv')).toBe('district,cases\nBobo,12\n');
+    expect(await download('inputs/old.txt')).toBe('new');
+    expect(await download('inputs/summary.txt')).toBe('done');
+    expect(await download('results/2026/report.txt')).toBe('2026');
+    expect(await download('archive/notes/notes.txt')).toBe('notesmore');
+    expect(await download('archive/notes/beside.txt')).toBe('made');
+    expect((await stack.call({ method: 'GET', url: url('/files/inputs/gone.txt'), token })).statusCode).toBe(404);
+  });
+
+  it('finds what the API made on disk owned by the run’s uid', () => {
+    const folder = join(stack.filesConfig.HEXA_FILES_DIR, workspace.id);
+    for (const path of ['inputs', 'results', 'results/2026', 'archive', 'archive/notes', 'archive/notes/notes.txt']) {
+      expect({ path, uid: statSync(join(folder, path)).uid }).toEqual({ path, uid: runUid });
+    }
+  });
+});

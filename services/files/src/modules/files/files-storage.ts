@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { lchown, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { httpError } from '@hexa/kit';
@@ -68,17 +68,35 @@ const isMissing = (error: unknown) => (error as { code?: string }).code === 'ENO
 const isNotFolder = (error: unknown) => (error as { code?: string }).code === 'ENOTDIR';
 
 /**
- * The local implementation: `<root>/<workspaceId>/<path>`. Folders are made
- * group-writable and files group-readable, so that the uid a run uses (1000 in
- * the container) and this service share them when they share a group.
+ * The local implementation: `<root>/<workspaceId>/<path>`. Runs mount the
+ * workspace's folder and write in it as the run user, so what this storage
+ * makes must be theirs to change too: with `owner` (the run user, when the
+ * service runs as root) every folder and file it makes is given to them;
+ * without, folders are group-writable and files group-readable, shared when
+ * the service and the run user share a group.
  */
-export function createLocalStorage(root: string): FileStorage {
+export function createLocalStorage(root: string, options: { owner?: { uid: number; gid: number } } = {}): FileStorage {
+  const { owner } = options;
   const workspaceRoot = (workspaceId: string) => join(root, workspaceId);
+
+  /** Makes `folder` and its missing parents; each one made goes to `owner`. */
+  async function makeFolders(folder: string): Promise<void> {
+    const first = await mkdir(folder, { recursive: true, mode: 0o775 });
+    if (!owner || first === undefined) return;
+    // `first` is the outermost folder made: it and every folder below it down to `folder` are new.
+    const made: string[] = [];
+    for (let current = resolve(folder); ; current = dirname(current)) {
+      made.push(current);
+      if (current === resolve(first) || dirname(current) === current) break;
+    }
+    // lchown: a name swapped for a link meanwhile is not followed out of the workspace.
+    for (const path of made.reverse()) await lchown(path, owner.uid, owner.gid);
+  }
 
   /** The workspace's folder, made on first use; its real path (the root may itself be reached through a link). */
   async function realRoot(workspaceId: string): Promise<string> {
     const folder = workspaceRoot(workspaceId);
-    await mkdir(folder, { recursive: true, mode: 0o775 });
+    await makeFolders(folder);
     return realpath(folder);
   }
 
@@ -188,7 +206,7 @@ export function createLocalStorage(root: string): FileStorage {
     async write(workspaceId, path, body, limit, commit) {
       const { base, real } = await confined(workspaceId, path, { allowMissing: true });
       const folder = dirname(real);
-      await mkdir(folder, { recursive: true, mode: 0o775 }).catch((error: unknown) => {
+      await makeFolders(folder).catch((error: unknown) => {
         if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${path} is a file, not a folder.`);
         throw error;
       });
@@ -204,6 +222,7 @@ export function createLocalStorage(root: string): FileStorage {
       let limitError: Error | undefined;
       // O_EXCL | O_NOFOLLOW: a fresh file of our own, never a link someone placed.
       const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o664);
+      if (owner) await handle.chown(owner.uid, owner.gid);
       const output = handle.createWriteStream();
       try {
         await pipeline(
@@ -235,7 +254,7 @@ export function createLocalStorage(root: string): FileStorage {
       const { base, real } = await confined(workspaceId, path, { allowMissing: true });
       if (await statEntry(workspaceId, path)) throw httpError('file_exists', `Something is already at ${path}.`);
       await commit(undefined, async () => {
-        await mkdir(real, { recursive: true, mode: 0o775 }).catch((error: unknown) => {
+        await makeFolders(real).catch((error: unknown) => {
           if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${path} is a file, not a folder.`);
           throw error;
         });
@@ -286,7 +305,7 @@ export function createLocalStorage(root: string): FileStorage {
       }
       let destination = '';
       await commit(undefined, async () => {
-        await mkdir(dirname(target.real), { recursive: true, mode: 0o775 }).catch((error: unknown) => {
+        await makeFolders(dirname(target.real)).catch((error: unknown) => {
           if (isNotFolder(error) || (error as { code?: string }).code === 'EEXIST') throw httpError('not_a_folder', `A part of ${to} is a file, not a folder.`);
           throw error;
         });

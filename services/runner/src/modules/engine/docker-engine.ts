@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { runUser } from '@hexa/kit';
 
 /** Labels on every run container: which platform instance, workspace and run it belongs to. */
 export const labels = {
@@ -145,7 +146,7 @@ export function createDockerEngine(options: { dockerHost: string }) {
           Cmd: spec.command,
           Env: spec.env,
           Labels: spec.labels,
-          User: '1000:1000',
+          User: `${runUser.uid}:${runUser.gid}`,
           WorkingDir: '/home/hexa/workspace',
           Tty: false,
           AttachStdin: false,

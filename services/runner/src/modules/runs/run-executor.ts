@@ -2,15 +2,13 @@ import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { JobPayload, Schemas } from '@hexa/contract';
-import { AppError, processOnce, type JobKey, type ServiceClient } from '@hexa/kit';
+import { AppError, processOnce, workspaceFilesOwner, type JobKey, type ServiceClient } from '@hexa/kit';
 import type { RunnerDatabase } from '../../database.js';
 import { ImageUnavailable, labels, type DockerEngine } from '../engine/docker-engine.js';
 import { bridgeGatewayOf, isLoopback, type DatabaseRelay } from '../engine/database-relay.js';
 import { boundedAppend, generateRunToken, hashRunToken, maskedValues, maskSecrets, outcomeOf, runEnvironment, takeFlushable } from './runs-fns.js';
 import { commandOf, findRun, isLive, parametersOf, type RunRow } from './runs-repository.js';
 
-/** The uid and gid runs execute as (the images' `hexa` user): the files folder belongs to them. */
-const runUid = 1000;
 /** After a container exits, its output stream gets this long to deliver what remains. */
 const logDrainMs = 3000;
 
@@ -124,8 +122,9 @@ export function createRunExecutor(deps: {
   async function filesFolder(workspaceId: string): Promise<string> {
     const folder = join(settings.filesDir, workspaceId);
     await mkdir(folder, { recursive: true });
-    // The container runs as uid 1000; the folder must be theirs (only root may give it away).
-    if (process.getuid?.() === 0) await chown(folder, runUid, runUid);
+    // The container runs as the run user; the folder must be theirs (only root may give it away).
+    const owner = workspaceFilesOwner();
+    if (owner) await chown(folder, owner.uid, owner.gid);
     return folder;
   }
 
