@@ -14,7 +14,10 @@ export function connectionsHandlers(connections: ConnectionsService): Connection
       return { status: 200, body: connectionTypeInfos };
     },
     listWorkspaceConnections: async ({ params }) => ({ status: 200, body: { items: await connections.list(params.slug) } }),
-    createWorkspaceConnection: async ({ caller, params, body }) => ({ status: 201, body: await connections.create(requireUser(caller), params.slug, body) }),
+    createWorkspaceConnection: async ({ caller, params, body, idempotency }) => ({
+      status: 201,
+      body: await connections.create(requireUser(caller), params.slug, body, idempotency && ((trx, connection) => idempotency.answerIn(trx, { status: 201, body: connection }))),
+    }),
     getWorkspaceConnection: async ({ params }) => ({ status: 200, body: await connections.get(params.slug, params.connection) }),
     updateWorkspaceConnection: async ({ caller, params, body }) => ({ status: 200, body: await connections.update(requireUser(caller), params.slug, params.connection, body) }),
     deleteWorkspaceConnection: async ({ caller, params }) => {

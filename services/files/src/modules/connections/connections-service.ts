@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Schemas } from '@hexa/contract';
 import { auditActor, decryptSecret, encryptSecret, httpError, needsReencryption, recordAudit, type Keyring, type UserCaller } from '@hexa/kit';
 import type { ConnectionsTable, FilesDatabase, StoredField } from '../../database.js';
@@ -112,7 +112,17 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
       return toConnection(await find(workspace.id, connection));
     },
 
-    async create(caller: UserCaller, slug: string, input: Schemas['ConnectionInput']): Promise<Schemas['Connection']> {
+    /**
+     * Creates a connection, its slug from its name unless one is chosen.
+     * `inTransaction` sees the new connection in the creating transaction:
+     * the idempotent answer commits with it.
+     */
+    async create(
+      caller: UserCaller,
+      slug: string,
+      input: Schemas['ConnectionInput'],
+      inTransaction?: (trx: Transaction<FilesDatabase>, connection: Schemas['Connection']) => Promise<void>,
+    ): Promise<Schemas['Connection']> {
       const workspace = await writableWorkspace(directory, slug);
       const missingValue = input.fields.findIndex((field) => field.value === undefined);
       if (missingValue >= 0) {
@@ -126,7 +136,7 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
       for (let attempt = 1; ; attempt += 1) {
         const candidate = input.slug !== undefined || attempt === 1 ? wanted : `${wanted.slice(0, 40 - String(attempt).length - 1)}-${attempt}`;
         try {
-          const row = await db.transaction().execute(async (trx) => {
+          return await db.transaction().execute(async (trx) => {
             await refuseVariableClash(trx, workspace.id, { id, slug: candidate }, input.fields);
             const inserted = await trx
               .insertInto('connections')
@@ -134,9 +144,10 @@ export function createConnectionsService(deps: { db: Kysely<FilesDatabase>; dire
               .returningAll()
               .executeTakeFirstOrThrow();
             await audit(trx, caller, workspace, 'connection.created', candidate, { type: input.type, fields: input.fields.map((field) => ({ code: field.code, secret: field.secret })) });
-            return inserted;
+            const connection = toConnection(inserted);
+            if (inTransaction) await inTransaction(trx, connection);
+            return connection;
           });
-          return toConnection(row);
         } catch (error) {
           if (!isSlugTaken(error)) throw error;
           if (input.slug !== undefined) throw httpError('connection_exists', `The workspace already has a connection ${candidate}.`);

@@ -25,7 +25,10 @@ export function filesHandlers(files: FilesService): FileHandlers {
       await files.remove(requireUser(caller), params.slug, params.path, query.recursive ?? false);
       return { status: 204, body: undefined };
     },
-    createWorkspaceFolder: async ({ caller, params, body }) => ({ status: 201, body: await files.makeFolder(requireUser(caller), params.slug, body.path) }),
+    createWorkspaceFolder: async ({ caller, params, body, idempotency }) => ({
+      status: 201,
+      body: await files.makeFolder(requireUser(caller), params.slug, body.path, idempotency && ((trx, folder) => idempotency.answerIn(trx, { status: 201, body: folder }))),
+    }),
     moveWorkspaceFile: async ({ caller, params, body }) => ({ status: 200, body: await files.move(requireUser(caller), params.slug, body) }),
   };
 }

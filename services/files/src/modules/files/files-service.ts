@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Schemas } from '@hexa/contract';
 import { auditActor, httpError, recordAudit, type UserCaller } from '@hexa/kit';
 import type { FilesDatabase } from '../../database.js';
@@ -38,8 +38,17 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
    * written first in a transaction, the change applied inside it, and the
    * transaction committed after. The database refusing the entry leaves the
    * disk untouched, a failed change leaves no entry (docs/decisions/0026).
+   * `apply` gets the transaction for what must commit with the change (an
+   * idempotent answer).
    */
-  async function audited(caller: UserCaller, workspace: { id: string; slug: string }, action: string, target: string, after: unknown, apply: () => Promise<void>): Promise<void> {
+  async function audited(
+    caller: UserCaller,
+    workspace: { id: string; slug: string },
+    action: string,
+    target: string,
+    after: unknown,
+    apply: (trx: Transaction<FilesDatabase>) => Promise<void>,
+  ): Promise<void> {
     await db.transaction().execute(async (trx) => {
       await recordAudit(trx, {
         workspaceId: workspace.id,
@@ -50,7 +59,7 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
         target: target.length > 200 ? `…${target.slice(-199)}` : target,
         ...(after === undefined ? {} : { after }),
       });
-      await apply();
+      await apply(trx);
     });
   }
 
@@ -142,10 +151,31 @@ export function createFilesService(deps: { db: Kysely<FilesDatabase>; storage: F
       return { status: replaced ? 200 : 201, entry: toEntry(entry) };
     },
 
-    async makeFolder(caller: UserCaller, slug: string, rawPath: string): Promise<Schemas['FileEntry']> {
+    /**
+     * Makes a folder and its missing parents. `inTransaction` sees the folder
+     * as made, in the transaction of its audit entry: the idempotent answer
+     * commits with them.
+     */
+    async makeFolder(
+      caller: UserCaller,
+      slug: string,
+      rawPath: string,
+      inTransaction?: (trx: Transaction<FilesDatabase>, folder: Schemas['FileEntry']) => Promise<void>,
+    ): Promise<Schemas['FileEntry']> {
       const workspace = await writableWorkspace(directory, slug);
       const path = normalisePath(rawPath);
-      return toEntry(await storage.makeFolder(workspace.id, path, (_, apply) => audited(caller, workspace, 'folder.created', path, undefined, apply)));
+      return toEntry(
+        await storage.makeFolder(workspace.id, path, (_, apply) =>
+          audited(caller, workspace, 'folder.created', path, undefined, async (trx) => {
+            await apply();
+            if (!inTransaction) return;
+            // Read back as the answer shows it (its time); a run sharing the folder may have removed it already.
+            const made = await storage.stat(workspace.id, path);
+            if (!made) throw httpError('file_not_found', `${path} was deleted as it was made.`);
+            await inTransaction(trx, toEntry(made));
+          }),
+        ),
+      );
     },
 
     async remove(caller: UserCaller, slug: string, rawPath: string, recursive: boolean): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Schemas } from '@hexa/contract';
 import { auditActor, httpError, isUniqueViolation, recordAudit, type ServiceClient, type UserCaller } from '@hexa/kit';
@@ -62,7 +62,17 @@ export function createPipelinesService(deps: { db: Kysely<RunnerDatabase>; works
       return toPipeline(await getRow(slug, code));
     },
 
-    async create(caller: UserCaller, slug: string, input: Schemas['PipelineInput']): Promise<Schemas['Pipeline']> {
+    /**
+     * Creates a pipeline in a workspace that is not archived. `inTransaction`
+     * sees the new pipeline in the creating transaction: the idempotent answer
+     * commits with it.
+     */
+    async create(
+      caller: UserCaller,
+      slug: string,
+      input: Schemas['PipelineInput'],
+      inTransaction?: (trx: Transaction<RunnerDatabase>, pipeline: Schemas['Pipeline']) => Promise<void>,
+    ): Promise<Schemas['Pipeline']> {
       assertWithinMaxima(input, limits);
       const context = await workspaces.call('getRunContext', { params: { slug } });
       if (context.archived) throw httpError('workspace_not_found');
@@ -85,7 +95,9 @@ export function createPipelinesService(deps: { db: Kysely<RunnerDatabase>; works
             .returningAll()
             .executeTakeFirstOrThrow();
           await recordAudit(trx, { workspaceId: context.workspaceId, workspaceSlug: slug, actor: auditActor(caller), action: 'pipeline.created', target: input.code });
-          return toPipeline(row);
+          const pipeline = toPipeline(row);
+          if (inTransaction) await inTransaction(trx, pipeline);
+          return pipeline;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw httpError('conflict', `A pipeline with the code ${input.code} exists in this workspace.`);

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { Schemas } from '@hexa/contract';
 import { requireUser, type OperationHandlers } from '@hexa/kit';
 import type { LogEvent, RunsService } from './runs-service.js';
 
@@ -11,9 +12,10 @@ export function runsHandlers(
   runs: RunsService,
 ): Pick<OperationHandlers<'runner'>, 'launchPipeline' | 'listRuns' | 'getRun' | 'getRunLogs' | 'cancelRun' | 'resolveRunToken'> {
   return {
-    launchPipeline: async ({ caller, params, body }) => {
-      const run = await runs.launch(requireUser(caller), params.slug, params.code, body ?? {});
-      return { status: 202, body: run, headers: { location: `/api/workspaces/${params.slug}/runs/${run.id}` } };
+    launchPipeline: async ({ caller, params, body, idempotency }) => {
+      const answer = (run: Schemas['Run']) => ({ status: 202 as const, body: run, headers: { location: `/api/workspaces/${params.slug}/runs/${run.id}` } });
+      const run = await runs.launch(requireUser(caller), params.slug, params.code, body ?? {}, idempotency && ((trx, queued) => idempotency.answerIn(trx, answer(queued))));
+      return answer(run);
     },
     listRuns: async ({ caller, params, query }) => ({ status: 200, body: await runs.list(requireUser(caller), params.slug, query) }),
     getRun: async ({ caller, params }) => ({ status: 200, body: await runs.get(requireUser(caller), params.slug, params.id) }),

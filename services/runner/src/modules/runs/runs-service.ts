@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Schemas } from '@hexa/contract';
 import { auditActor, enqueueJob, httpError, recordAudit, type ServiceClient, type UserCaller } from '@hexa/kit';
 import type { RunnerDatabase } from '../../database.js';
@@ -47,9 +47,17 @@ export function createRunsService(deps: {
      * effective image now, the pipeline's command and limits now, each limit
      * clamped to the platform's maximum now, which may have been lowered since
      * the pipeline was saved), its job and its audit entry in one
-     * transaction. The job carries the run's id only.
+     * transaction. The job carries the run's id only. `inTransaction` sees
+     * the queued run in that transaction: the idempotent answer commits with
+     * it.
      */
-    async launch(caller: UserCaller, slug: string, code: string, input: Schemas['RunInput']): Promise<Schemas['Run']> {
+    async launch(
+      caller: UserCaller,
+      slug: string,
+      code: string,
+      input: Schemas['RunInput'],
+      inTransaction?: (trx: Transaction<RunnerDatabase>, run: Schemas['Run']) => Promise<void>,
+    ): Promise<Schemas['Run']> {
       const pipeline = await findPipeline(db, slug, code);
       if (!pipeline) throw httpError('not_found', `No pipeline ${code} in this workspace.`);
       const parameters = input.parameters ?? {};
@@ -60,7 +68,7 @@ export function createRunsService(deps: {
       if (context.archived) throw httpError('workspace_not_found');
       if (context.imageNotAllowed) throw httpError('image_not_allowed', `${context.imageNotAllowed}. An Admin of the workspace chooses another image in its settings.`);
       const id = randomUUID();
-      const row = await db.transaction().execute(async (trx) => {
+      const run = await db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('runs')
           .values({
@@ -93,11 +101,13 @@ export function createRunsService(deps: {
         await trx.insertInto('run_logs').values({ run_id: id }).execute();
         await enqueueJob(trx, 'runner', 'run.requested', { runId: id }, jobIdOf(id));
         await recordAudit(trx, { workspaceId: context.workspaceId, workspaceSlug: slug, actor: auditActor(caller), action: 'run.launched', target: id, after: { pipeline: code, image: context.image } });
-        return inserted;
+        const queued = toRun(inserted, mayCancel(caller, inserted));
+        if (inTransaction) await inTransaction(trx, queued);
+        return queued;
       });
       // The worker hears of the run now rather than at its relay's next pass; the answer does not wait for it.
       void deps.deliverNow([{ queue: 'runner', jobId: jobIdOf(id) }]).catch((error: unknown) => deps.onDeliveryError?.(error));
-      return toRun(row, mayCancel(caller, row));
+      return run;
     },
 
     async list(caller: UserCaller, slug: string, query: { pipeline?: string; status?: Schemas['RunStatus']; page?: number; perPage?: number }) {
