@@ -32,6 +32,7 @@ import {
   type IdempotencyDatabase,
   type IdempotentRequest,
 } from './idempotency.js';
+import { decodeUtf8, holdsLoneSurrogate, isWellFormedQuery, maxJsonBodyDepth, nestsDeeperThan } from './request-input.js';
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
 import { within } from './within.js';
@@ -234,10 +235,32 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 
   // JSON only: a text/plain body is refused (415) rather than read as a string.
   app.removeContentTypeParser('text/plain');
+  // JSON as the contract means it: UTF-8, nested no deeper than any of its documents, real text (request-input.ts);
+  // then Fastify's own parser, which refuses `__proto__` and `constructor.prototype` keys.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = decodeUtf8(body as Buffer);
+    if (text === undefined) return done(httpError('malformed_body', 'The body is not valid UTF-8.'), undefined);
+    if (nestsDeeperThan(text, maxJsonBodyDepth)) return done(httpError('malformed_body', `The body nests arrays and objects more than ${maxJsonBodyDepth} levels deep.`), undefined);
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error, undefined);
+      if (holdsLoneSurrogate(value)) return done(httpError('malformed_body', 'The body holds a lone UTF-16 surrogate (\\ud800 to \\udfff without its pair), which is no text.'), undefined);
+      done(null, value);
+    });
+  });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // The query parser leaves what it cannot decode as written (`%FF` stays the three characters): refuse
+  // instead a query string that is not well-formed percent-encoded UTF-8, as a path already is.
+  app.addHook('onRequest', async (request) => {
+    const query = request.url.indexOf('?');
+    if (query >= 0 && !isWellFormedQuery(request.url.slice(query + 1))) {
+      throw httpError('invalid_input', 'The query string is not valid: a malformed percent-encoding, or bytes that are not UTF-8 (write % as %25).');
+    }
   });
   const accessLogLevel = options.accessLogLevel ?? 'debug';
   app.addHook('onResponse', async (request, reply) => {

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { query, watchIdempotentCommits } from '@hexa/testing';
+import { query } from '@hexa/testing';
+import { createdOnceWithItsAnswer } from './idempotent-create.js';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 // The files service's and the runner's creating operations write their Idempotency-Key's answer in the
@@ -19,31 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** Sends `request` twice with one key: the effect commits with its answer, and the second call replays it. */
-async function createdOnceWithItsAnswer(
-  watched: { schema: string; table: string },
-  request: { method: 'POST'; url: string; payload?: Record<string, unknown> },
-  key: string,
-): Promise<{ statusCode: number; body: Record<string, unknown> }> {
-  const watch = await watchIdempotentCommits(watched.schema, watched.table);
-  try {
-    const first = await stack.call({ ...request, token: owner, headers: { 'idempotency-key': key } });
-    expect([201, 202]).toContain(first.statusCode);
-    const atCommit = await watch.unansweredAtCommit();
-    expect(atCommit.length).toBeGreaterThan(0);
-    expect(new Set(atCommit)).toEqual(new Set([0]));
-
-    const again = await stack.call({ ...request, token: owner, headers: { 'idempotency-key': key } });
-    expect(again.statusCode).toBe(first.statusCode);
-    expect(again.headers['idempotent-replayed']).toBe('true');
-    expect(again.json()).toEqual(first.json());
-    expect(again.headers.location).toBe(first.headers.location);
-    return { statusCode: first.statusCode, body: first.json() };
-  } finally {
-    await watch.stop();
-  }
-}
-
 const url = (rest: string) => `/api/workspaces/${workspace.slug}${rest}`;
 
 async function count(sql: string, parameters: unknown[]): Promise<number> {
@@ -54,7 +30,7 @@ async function count(sql: string, parameters: unknown[]): Promise<number> {
 describe('when a folder is created with a key', () => {
   it('commits the answer with its audit entry and replays it', async () => {
     // The folder is made inside its audit entry's transaction: that entry, in the files service's outbox, is what commits.
-    const { statusCode, body } = await createdOnceWithItsAnswer({ schema: stack.schemas.files, table: 'outbox' }, { method: 'POST', url: url('/folders'), payload: { path: 'committed' } }, 'commit-folder');
+    const { statusCode, body } = await createdOnceWithItsAnswer(stack, owner, { schema: stack.schemas.files, table: 'outbox' }, { method: 'POST', url: url('/folders'), payload: { path: 'committed' } }, 'commit-folder');
     expect(statusCode).toBe(201);
     expect(body).toMatchObject({ path: 'committed', type: 'folder' });
     expect(readdirSync(join(stack.filesConfig.HEXA_FILES_DIR, workspace.id))).toEqual(['committed']);
@@ -66,7 +42,7 @@ describe('when a folder is created with a key', () => {
 describe('when a connection is created with a key', () => {
   it('commits the answer with the connection and replays it', async () => {
     const payload = { name: 'Committed Connection', type: 'CUSTOM', fields: [{ code: 'token', value: 'not a real token', secret: true }] };
-    const { statusCode, body } = await createdOnceWithItsAnswer({ schema: stack.schemas.files, table: 'connections' }, { method: 'POST', url: url('/connections'), payload }, 'commit-connection');
+    const { statusCode, body } = await createdOnceWithItsAnswer(stack, owner, { schema: stack.schemas.files, table: 'connections' }, { method: 'POST', url: url('/connections'), payload }, 'commit-connection');
     expect(statusCode).toBe(201);
     // A second create without the key would have taken the next slug (committed-connection-2).
     expect(await query(`select id from "${stack.schemas.files}".connections where name = 'Committed Connection'`)).toEqual([{ id: body.id }]);
@@ -76,7 +52,7 @@ describe('when a connection is created with a key', () => {
 describe('when a pipeline is created with a key', () => {
   it('commits the answer with the pipeline and replays it', async () => {
     const payload = { code: 'p-one', name: 'P one', command: ['true'] };
-    const { statusCode, body } = await createdOnceWithItsAnswer({ schema: stack.schemas.runner, table: 'pipelines' }, { method: 'POST', url: url('/pipelines'), payload }, 'commit-pipeline');
+    const { statusCode, body } = await createdOnceWithItsAnswer(stack, owner, { schema: stack.schemas.runner, table: 'pipelines' }, { method: 'POST', url: url('/pipelines'), payload }, 'commit-pipeline');
     expect(statusCode).toBe(201);
     expect(body).toMatchObject({ code: 'p-one' });
     expect(await count(`select count(*)::int as count from "${stack.schemas.runner}".pipelines where workspace_id = $1 and code = 'p-one'`, [workspace.id])).toBe(1);
@@ -88,7 +64,7 @@ describe('when a pipeline is launched with a key', () => {
     const pipeline = await stack.call({ method: 'POST', url: url('/pipelines'), token: owner, payload: { code: 'p-launched', name: 'P launched', command: ['true'] } });
     expect(pipeline.statusCode).toBe(201);
     // No runner worker runs here: the launch commits the run as queued, and nothing changes it afterwards.
-    const { statusCode, body } = await createdOnceWithItsAnswer({ schema: stack.schemas.runner, table: 'runs' }, { method: 'POST', url: url('/pipelines/p-launched/runs'), payload: {} }, 'commit-run');
+    const { statusCode, body } = await createdOnceWithItsAnswer(stack, owner, { schema: stack.schemas.runner, table: 'runs' }, { method: 'POST', url: url('/pipelines/p-launched/runs'), payload: {} }, 'commit-run');
     expect(statusCode).toBe(202);
     expect(body).toMatchObject({ pipelineCode: 'p-launched', status: 'queued' });
     expect(await query(`select id from "${stack.schemas.runner}".runs where pipeline_code = 'p-launched'`)).toEqual([{ id: body.id }]);

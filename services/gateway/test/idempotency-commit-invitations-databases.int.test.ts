@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { databaseLogin } from '@hexa/kit';
-import { eventually, flushRedisPrefix, query, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl, watchIdempotentCommits } from '@hexa/testing';
+import { eventually, flushRedisPrefix, query, testWorkspaceClusterAdminUrl, testWorkspaceClusterSuperuserUrl } from '@hexa/testing';
 import { createDatabasesWorker, ensureClusterAdmin, type DatabasesWorker } from '@hexa/databases';
+import { createdOnceWithItsAnswer } from './idempotent-create.js';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
 // As idempotency-commit.int.test.ts for workspaces and users: an invitation, a database's retry and a
@@ -30,32 +31,6 @@ afterAll(async () => {
   await flushRedisPrefix(stack.queuePrefix);
 });
 
-/** Sends `request` twice with one key: the effect commits with its answer, and the second call replays it. */
-async function createdOnceWithItsAnswer(
-  watched: { schema: string; table: string },
-  request: { method: 'POST'; url: string; payload?: Record<string, unknown> },
-  key: string,
-  token = owner,
-): Promise<{ statusCode: number; body: Record<string, unknown> }> {
-  const watch = await watchIdempotentCommits(watched.schema, watched.table);
-  try {
-    const first = await stack.call({ ...request, token, headers: { 'idempotency-key': key } });
-    expect([201, 202]).toContain(first.statusCode);
-    const atCommit = await watch.unansweredAtCommit();
-    expect(atCommit.length).toBeGreaterThan(0);
-    expect(new Set(atCommit)).toEqual(new Set([0]));
-
-    const again = await stack.call({ ...request, token, headers: { 'idempotency-key': key } });
-    expect(again.statusCode).toBe(first.statusCode);
-    expect(again.headers['idempotent-replayed']).toBe('true');
-    expect(again.json()).toEqual(first.json());
-    expect(again.headers.location).toBe(first.headers.location);
-    return { statusCode: first.statusCode, body: first.json() };
-  } finally {
-    await watch.stop();
-  }
-}
-
 /**
  * A workspace the databases service takes in as the workspaces service's outbox would tell it, with
  * `admin` its Admin; `before` runs first (to make its provisioning fail). Resolves once its database
@@ -80,7 +55,7 @@ describe('when an invitation is sent with a key', () => {
     expect(created.statusCode).toBe(201);
     const { slug } = created.json<{ slug: string }>();
     const payload = { email: 'invited-once@example.org', role: 'EDITOR' };
-    const { body } = await createdOnceWithItsAnswer({ schema: stack.schemas.membership, table: 'invitations' }, { method: 'POST', url: `/api/workspaces/${slug}/invitations`, payload }, 'commit-invitation');
+    const { body } = await createdOnceWithItsAnswer(stack, owner, { schema: stack.schemas.membership, table: 'invitations' }, { method: 'POST', url: `/api/workspaces/${slug}/invitations`, payload }, 'commit-invitation');
     expect(await query(`select id from "${stack.schemas.membership}".invitations where workspace_slug = $1 and email = $2`, [slug, payload.email])).toEqual([{ id: body.id }]);
   });
 });
@@ -99,10 +74,11 @@ describe('when a failed workspace database is retried with a key', () => {
       const before = await generation();
 
       const { body } = await createdOnceWithItsAnswer(
+        stack,
+        admin.token,
         { schema: stack.schemas.databases, table: 'workspace_databases' },
         { method: 'POST', url: `/api/workspaces/${broken.slug}/database/retry` },
         'commit-retry',
-        admin.token,
       );
       expect(body).toMatchObject({ status: 'provisioning', dbName: broken.databaseName });
       // Provisioning was started again once: each retry starts a new generation.
@@ -118,10 +94,11 @@ describe('when a database password rotation is requested with a key', () => {
   it('commits the answer with the rotation and replays it', async () => {
     const { slug, workspaceId } = await workspaceDatabase('ready');
     const { body } = await createdOnceWithItsAnswer(
+      stack,
+      admin.token,
       { schema: stack.schemas.databases, table: 'password_rotations' },
       { method: 'POST', url: `/api/workspaces/${slug}/database/password-rotations` },
       'commit-rotation',
-      admin.token,
     );
     expect(await query(`select id from "${stack.schemas.databases}".password_rotations where workspace_id = $1`, [workspaceId])).toEqual([{ id: body.id }]);
     // The one rotation runs to its end before the worker closes.

@@ -96,6 +96,8 @@ export function createLocalStorage(root: string, options: { owner?: { uid: numbe
   /** The workspace's folder, made on first use; its real path (the root may itself be reached through a link). */
   async function realRoot(workspaceId: string): Promise<string> {
     const folder = workspaceRoot(workspaceId);
+    // The folder of all workspaces stays the service's; each workspace's goes to the owner.
+    await mkdir(root, { recursive: true, mode: 0o775 });
     await makeFolders(folder);
     return realpath(folder);
   }
