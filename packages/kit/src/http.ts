@@ -32,7 +32,7 @@ import {
   type IdempotencyDatabase,
   type IdempotentRequest,
 } from './idempotency.js';
-import { decodeUtf8, holdsLoneSurrogate, isWellFormedQuery, maxJsonBodyDepth, nestsDeeperThan } from './request-input.js';
+import { decodeUtf8, holdsLoneSurrogate, isIdentityEncoding, isWellFormedQuery, maxJsonBodyDepth, nestsDeeperThan } from './request-input.js';
 import { loggerOptions } from './logger.js';
 import { Metrics } from './metrics.js';
 import { within } from './within.js';
@@ -257,6 +257,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // The query parser leaves what it cannot decode as written (`%FF` stays the three characters): refuse
   // instead a query string that is not well-formed percent-encoded UTF-8, as a path already is.
   app.addHook('onRequest', async (request) => {
+    // Nothing decompresses a body on its way in: a compressed one would be read (or stored) as its compressed bytes.
+    if (!isIdentityEncoding(request.headers['content-encoding'])) {
+      throw httpError('unsupported_media_type', 'Send the body uncompressed: no Content-Encoding is accepted.', { headers: { 'accept-encoding': 'identity' } });
+    }
     const query = request.url.indexOf('?');
     if (query >= 0 && !isWellFormedQuery(request.url.slice(query + 1))) {
       throw httpError('invalid_input', 'The query string is not valid: a malformed percent-encoding, or bytes that are not UTF-8 (write % as %25).');

@@ -7,7 +7,8 @@
  * stack of whatever walks it afterwards: the validator, the serializer,
  * PostgreSQL's jsonb parser), and free of lone UTF-16 surrogates (`"\ud800"`
  * is valid JSON but no text: PostgreSQL and the client libraries replace it).
- * A query string must be well-formed percent-encoded UTF-8.
+ * A query string must be well-formed percent-encoded UTF-8, and a body is
+ * sent uncompressed.
  */
 
 /** Arrays and objects nest at most this deep in a request body; a configuration value is the deepest document there is. */
@@ -65,4 +66,9 @@ export function isWellFormedQuery(query: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** True when a request's `Content-Encoding` says its body is sent as is (absent, or only `identity`). */
+export function isIdentityEncoding(header: string | undefined): boolean {
+  return header === undefined || header.split(',').every((coding) => ['', 'identity'].includes(coding.trim().toLowerCase()));
 }

@@ -119,3 +119,17 @@ describe('when a query string is not well-formed percent-encoded UTF-8', () => {
     expect(response.json()).toEqual({ query: 'Thiès 100% 🌍 x' });
   });
 });
+
+describe('when a body comes compressed', () => {
+  it.each(['gzip', 'br', 'deflate', 'identity, gzip'])('answers 415 unsupported_media_type to Content-Encoding: %s, saying what is accepted', async (encoding) => {
+    const response = await app.inject({ method: 'POST', url: '/things', payload: '{"name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+    expect(response.statusCode).toBe(415);
+    expect(response.headers['accept-encoding']).toBe('identity');
+    expect(response.json()).toMatchObject({ code: 'unsupported_media_type', detail: 'Send the body uncompressed: no Content-Encoding is accepted.' });
+  });
+
+  it('takes Content-Encoding: identity', async () => {
+    const response = await app.inject({ method: 'POST', url: '/things', payload: '{"name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+    expect(response.json()).toEqual({ name: 'x' });
+  });
+});

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { listOperations } from '@hexa/contract';
 import { ownerLogin, startStack, type Stack } from './stack.js';
 
@@ -8,7 +9,7 @@ import { ownerLogin, startStack, type Stack } from './stack.js';
 const withBody = listOperations().filter((operation) => !operation.internal && !operation.rawBody && operation.schema.body);
 
 /** What each body is, the status and the code it must get. */
-const hostileBodies: { label: string; body: Buffer; contentType?: string; status: number; code: string; requiredBodiesOnly?: boolean }[] = [
+const hostileBodies: { label: string; body: Buffer; contentType?: string; contentEncoding?: string; status: number; code: string; requiredBodiesOnly?: boolean }[] = [
   { label: 'bytes that are not UTF-8', body: Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xc0, 0xae]), Buffer.from('"}')]), status: 400, code: 'malformed_body' },
   { label: 'Latin-1 text', body: Buffer.from('{"name":"Thiès"}', 'latin1'), status: 400, code: 'malformed_body' },
   { label: '200,000 nested arrays', body: Buffer.from(`{"value":${'['.repeat(200_000)}${']'.repeat(200_000)}}`), status: 400, code: 'malformed_body' },
@@ -16,6 +17,7 @@ const hostileBodies: { label: string; body: Buffer; contentType?: string; status
   { label: 'a lone surrogate', body: Buffer.from('{"name":"\\ud800"}'), status: 400, code: 'malformed_body' },
   { label: 'a __proto__ key', body: Buffer.from('{"__proto__":{"polluted":true}}'), status: 400, code: 'malformed_body' },
   { label: 'JSON cut short', body: Buffer.from('{"name":"x'), status: 400, code: 'malformed_body' },
+  { label: 'a gzip-compressed body', body: gzipSync('{"name":"x"}'), contentEncoding: 'gzip', status: 415, code: 'unsupported_media_type' },
   { label: 'JSON sent as text/plain', body: Buffer.from('{"name":"x"}'), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
   { label: 'an array instead of an object', body: Buffer.from('[]'), status: 400, code: 'invalid_input' },
   // Where the body may be left out, `null` counts as leaving it out, as Fastify reads it.
@@ -55,7 +57,7 @@ describe('when a client sends a hostile JSON body', () => {
           url: target(operation.path),
           token,
           payload: hostile.body,
-          headers: { 'content-type': hostile.contentType ?? 'application/json' },
+          headers: { 'content-type': hostile.contentType ?? 'application/json', ...(hostile.contentEncoding ? { 'content-encoding': hostile.contentEncoding } : {}) },
         });
         const problem = String(answer.headers['content-type']).includes('application/problem+json') ? answer.json<{ code?: string }>() : undefined;
         if (answer.statusCode !== hostile.status || problem?.code !== hostile.code) {
