@@ -48,7 +48,7 @@ describe('when the SMTP server is down, then comes back', () => {
     expect(failed).toMatchObject({ status: 'PENDING', delivery: { status: 'failed', lastError: expect.stringContaining('ECONNREFUSED'), lastAttemptAt: expect.any(String), sentAt: null } });
 
     // The server comes back on its address: the job's next retry (backoff) delivers.
-    smtp = await startSmtp(port, { refuses: (address) => address.startsWith('bounce') });
+    smtp = await startSmtp(port, { refuses: (address) => address.startsWith('bounce'), losesFirstAnswer: (address) => address.startsWith('twice') });
     const [mail] = await smtp.mailsTo(email);
     const token = tokenOf(mail!);
     const preview = await t.api('GET', `/invitations/preview?token=${token}`, undefined);
@@ -81,5 +81,29 @@ describe('when the SMTP server refuses the recipient', () => {
     // No second attempt follows.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await invitationOf(slug, invited.body.id)).delivery.attempts).toBe(1);
+  });
+});
+
+describe('when the SMTP server delivers a mail but its answer is lost', () => {
+  it('sends the same working link again, so the mail that arrived first still lets the person in', async () => {
+    const { slug } = await t.newWorkspace();
+    const email = 'twice@example.org';
+    const invited = await t.api('POST', `/workspaces/${slug}/invitations`, owner, { email, role: 'EDITOR' });
+    expect(invited.status).toBe(201);
+
+    // The first attempt's mail arrived, but the worker saw a failure and retried: two mails, one send.
+    const [first, second] = await smtp!.mailsTo(email, 2);
+    expect(tokenOf(second!)).toBe(tokenOf(first!));
+    await eventually(async () => ((await invitationOf(slug, invited.body.id))?.delivery.status === 'sent' ? true : undefined));
+    const preview = await t.api('GET', `/invitations/preview?token=${tokenOf(first!)}`, undefined);
+    expect([preview.status, preview.body.email, preview.body.role]).toEqual([200, email, 'EDITOR']);
+
+    // A resend makes a new link, and the old one stops working.
+    const resent = await t.api('POST', `/workspaces/${slug}/invitations/${invited.body.id}/resend`, owner);
+    expect(resent.status).toBe(200);
+    const [, , third] = await smtp!.mailsTo(email, 3);
+    expect(tokenOf(third!)).not.toBe(tokenOf(first!));
+    expect((await t.api('GET', `/invitations/preview?token=${tokenOf(third!)}`, undefined)).status).toBe(200);
+    expect((await t.api('GET', `/invitations/preview?token=${tokenOf(first!)}`, undefined)).status).toBe(404);
   });
 });

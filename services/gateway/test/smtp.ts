@@ -26,10 +26,14 @@ export async function unusedPort(): Promise<number> {
 /**
  * Starts the listener on `port` (0: any free one). No TLS and no login: a
  * relay on the loopback. `refuses` names recipients it answers 550 for, as a
- * server does for a mailbox that does not exist.
+ * server does for a mailbox that does not exist. `losesFirstAnswer` names
+ * recipients whose first message it takes whole (and keeps) but answers 451
+ * for, as when the server's answer is lost on the way back: the sender sees a
+ * failure for a mail that was delivered.
  */
-export async function startSmtp(port = 0, options: { refuses?: (address: string) => boolean } = {}): Promise<SmtpListener> {
+export async function startSmtp(port = 0, options: { refuses?: (address: string) => boolean; losesFirstAnswer?: (address: string) => boolean } = {}): Promise<SmtpListener> {
   const messages: ParsedMail[] = [];
+  const answerLost = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -41,11 +45,14 @@ export async function startSmtp(port = 0, options: { refuses?: (address: string)
       }
       callback();
     },
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
       simpleParser(stream)
         .then((parsed) => {
           messages.push(parsed);
-          callback();
+          const loses = session.envelope.rcptTo.map((to) => to.address).find((address) => options.losesFirstAnswer?.(address) && !answerLost.has(address));
+          if (loses === undefined) return callback();
+          answerLost.add(loses);
+          callback(Object.assign(new Error('Answer lost'), { responseCode: 451 }));
         })
         .catch((error: Error) => callback(error));
     },

@@ -4,6 +4,7 @@ import { createInternalTokens, createOutboxRelay, createRedis, createServiceClie
 import type { MembershipConfig } from './config.js';
 import type { MembershipDatabase } from './database.js';
 import { membershipProcessors } from './jobs.js';
+import { invitationTokenKey } from './modules/invitations/invitations-fns.js';
 import { createInvitationsService } from './modules/invitations/invitations-service.js';
 import { createInvitationMailService } from './modules/mail/invitation-mail-service.js';
 import { createMailTransport } from './modules/mail/mail-transport.js';
@@ -41,7 +42,7 @@ export function createMembershipWorker(deps: { config: MembershipConfig; db: Kys
     memberships: createMembershipsService({ db, redis, queuePrefix: config.HEXA_QUEUE_PREFIX }),
     invitations,
     archivedWorkspaces: createArchivedWorkspacesService({ db, workspaces, announceAccessChanged: createAccessAnnouncer({ redis, queuePrefix: config.HEXA_QUEUE_PREFIX }) }),
-    mail: createInvitationMailService({ db, transport, publicUrl: config.HEXA_PUBLIC_URL }),
+    mail: createInvitationMailService({ db, transport, publicUrl: config.HEXA_PUBLIC_URL, tokenKey: invitationTokenKey(config.HEXA_JWT_PRIVATE_KEY) }),
   });
   const worker = createWorker('membership', processors, { connection: workerConnection, prefix: config.HEXA_QUEUE_PREFIX });
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'));

@@ -1,4 +1,5 @@
-import { effectiveStatus, invitationLink, passwordProblems } from '../src/modules/invitations/invitations-fns.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { effectiveStatus, invitationLink, invitationSendToken, invitationTokenKey, passwordProblems } from '../src/modules/invitations/invitations-fns.js';
 import { invitationMail } from '../src/modules/mail/invitation-mail-fns.js';
 import { describeMailError, isRejectedForGood } from '../src/modules/mail/mail-transport.js';
 
@@ -64,5 +65,23 @@ describe('when a delivery fails', () => {
     expect(isRejectedForGood(Object.assign(new Error('no such mailbox'), { responseCode: 550 }))).toBe(true);
     expect(isRejectedForGood(Object.assign(new Error('try later'), { responseCode: 451 }))).toBe(false);
     expect(isRejectedForGood(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' }))).toBe(false);
+  });
+});
+
+describe('when a send of an invitation makes its link', () => {
+  const { privateKey } = generateKeyPairSync('ed25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } });
+  const key = invitationTokenKey(privateKey);
+  const id = '3f1c8f9e-6a43-4a8e-9b1e-2f4c1d0b7a55';
+
+  it('makes the same 43-character URL-safe token for every attempt of one send', () => {
+    const token = invitationSendToken(key, id, 1);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(invitationSendToken(invitationTokenKey(privateKey), id, 1)).toBe(token);
+  });
+
+  it('makes another for the next send, another invitation, or another key', () => {
+    const token = invitationSendToken(key, id, 1);
+    const otherKey = invitationTokenKey(generateKeyPairSync('ed25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey);
+    expect(new Set([token, invitationSendToken(key, id, 2), invitationSendToken(key, '3f1c8f9e-6a43-4a8e-9b1e-2f4c1d0b7a56', 1), invitationSendToken(otherKey, id, 1)]).size).toBe(4);
   });
 });

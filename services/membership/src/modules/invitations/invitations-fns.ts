@@ -1,12 +1,30 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, hkdfSync } from 'node:crypto';
 import type { Schemas, WorkspaceRole } from '@hexa/contract';
 import { httpError } from '@hexa/kit';
 
 type InvitationStatus = Schemas['InvitationStatus'];
 
-/** 256 random bits, URL-safe (43 characters): the secret of an invitation link. */
-export function newInvitationToken(): string {
-  return randomBytes(32).toString('base64url');
+/**
+ * The key invitation links are made with, derived (HKDF, under its own label:
+ * it signs nothing) from the private key only membership holds. Rotating that
+ * key changes the links of sends not yet made; links already sent keep
+ * working, since a link is checked against the hash stored when it was sent.
+ */
+export function invitationTokenKey(membershipPrivateKeyPem: string): Buffer {
+  const secret = createPrivateKey(membershipPrivateKeyPem).export({ format: 'der', type: 'pkcs8' });
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'hexa invitation links', 32));
+}
+
+/**
+ * The secret of one send's link: 256 bits, URL-safe (43 characters), that
+ * no one without the key can compute. It is the same for every attempt of a
+ * send, so that a mail the SMTP server took although the attempt failed (its
+ * answer lost, the worker killed before recording it) carries the same
+ * working link as the retry's; the next send (a resend) gets another, which
+ * replaces it.
+ */
+export function invitationSendToken(key: Buffer, invitationId: string, send: number): string {
+  return createHmac('sha256', key).update(`${invitationId}/${send}`).digest('base64url');
 }
 
 /**

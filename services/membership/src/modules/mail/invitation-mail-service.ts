@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { JobPayload } from '@hexa/contract';
 import type { MembershipDatabase } from '../../database.js';
 import { hashToken } from '../auth/tokens-fns.js';
-import { invitationLink, newInvitationToken } from '../invitations/invitations-fns.js';
+import { invitationLink, invitationSendToken } from '../invitations/invitations-fns.js';
 import { invitationMail } from './invitation-mail-fns.js';
 import { describeMailError, type MailTransport } from './mail-transport.js';
 
@@ -11,23 +11,26 @@ export interface InvitationMailDeps {
   transport: MailTransport;
   /** HEXA_PUBLIC_URL: the links are built on it. */
   publicUrl: string;
+  /** What each send's link is made with (`invitationTokenKey`). */
+  tokenKey: Buffer;
 }
 
 /**
  * Sends invitation e-mails. The link's token is made here, at the moment of
  * sending, and only its hash is stored: no job, queue or outbox row ever
- * holds it, and the e-mail is the only place it exists. Each attempt makes a
- * new token (the previous attempt's never left, or failed to). A failed
+ * holds it, and the e-mail is the only place it exists. Every attempt of one
+ * send makes the same token (`invitationSendToken`): an attempt that failed
+ * may still have delivered its mail, whose link must keep working. A failed
  * attempt is recorded on the invitation (Admins see it) and thrown, so the
  * job retries with backoff; the invitation itself is never lost, and a resend
- * starts over.
+ * starts over with a new link.
  */
 export function createInvitationMailService(deps: InvitationMailDeps) {
   const { db } = deps;
   return {
     /** Sends the e-mail of one send of an invitation; does nothing for a send that is stale, answered or already delivered. */
     async deliver(job: JobPayload<'membership', 'invitation.mail'>): Promise<'sent' | 'skipped'> {
-      const token = newInvitationToken();
+      const token = invitationSendToken(deps.tokenKey, job.invitationId, job.send);
       const row = await db
         .updateTable('invitations')
         .set({ token_hash: hashToken(token), mail_attempts: sql<number>`mail_attempts + 1`, mail_last_attempt_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
