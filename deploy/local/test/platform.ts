@@ -168,6 +168,7 @@ export async function startPlatform(options: { serverUrl: string; port: number; 
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(ownerLogin),
+        signal: AbortSignal.timeout(10_000),
       });
       if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { accessToken: string }).accessToken;
