@@ -28,8 +28,13 @@ function redisCli(...command: string[]): string {
 }
 
 async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await eventually(async () => (redisCli('ping') === 'PONG' ? true : undefined), 10_000, 100);
+  const started = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redis = started;
+  // The Redis answering must be this one: another left on the port (a run killed midway) would answer the
+  // pings while this one exits, and the test would stop a Redis it does not own.
+  await eventually(async () => (/process_id:(\d+)/.exec(redisCli('info', 'server'))?.[1] === String(started.pid) ? true : undefined), 10_000, 100).catch(() => {
+    throw new Error(`the Redis started on port ${redisPort} is not the one answering there (exit code ${started.exitCode}): is another one left on that port?`);
+  });
 }
 
 async function stopRedis(): Promise<void> {
